@@ -1,0 +1,30 @@
+/** `odibi dag <config>`: the DAG as Mermaid (default), DOT or SVG, to stdout or a file. */
+import { rename, writeFile } from 'node:fs/promises';
+import { loadPipeline } from '../../config/load.js';
+import { dagOf } from '../../graph/plan.js';
+import { toDot } from '../../render/dot.js';
+import { toMermaid } from '../../render/mermaid.js';
+import { toSvg } from '../../render/svg.js';
+import { EXIT, reportError, UsageError } from '../errors.js';
+
+const RENDERERS = { mermaid: toMermaid, dot: toDot, svg: toSvg } as const;
+
+export async function dagCommand(config: string, o: { format?: string; output?: string; project?: string }): Promise<number> {
+  try {
+    const format = (o.format ?? (o.output?.endsWith('.svg') ? 'svg' : o.output?.endsWith('.dot') ? 'dot' : 'mermaid')).toLowerCase();
+    if (!(format in RENDERERS)) throw new UsageError(`unknown format '${o.format}'`, { hint: 'use --format mermaid, svg or dot' });
+    const { pipeline } = await loadPipeline(config, { project: o.project });
+    const text = RENDERERS[format as keyof typeof RENDERERS](dagOf(pipeline));
+    if (o.output) {
+      const tmp = `${o.output}.${process.pid}.tmp`;
+      await writeFile(tmp, text.endsWith('\n') ? text : `${text}\n`);
+      await rename(tmp, o.output);
+      process.stderr.write(`wrote ${o.output}\n`);
+    } else {
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    }
+    return EXIT.ok;
+  } catch (err) {
+    return reportError(err, false);
+  }
+}

@@ -1,0 +1,34 @@
+/** `odibi run <config>`: runs a pipeline with live progress, or JSON events with --json. */
+import { loadPipeline } from '../../config/load.js';
+import { runPipeline } from '../../run.js';
+import type { RunEvent } from '../../exec/events.js';
+import { EXIT, reportError } from '../errors.js';
+import { Progress } from '../progress.js';
+import { painter } from '../format.js';
+
+export interface RunCommandOptions {
+  workers?: number;
+  only?: string[];
+  skip?: string[];
+  keepGoing?: boolean;
+  stateDir?: string;
+  project?: string;
+  json?: boolean;
+  timeout?: number;
+}
+
+export async function runCommand(config: string, o: RunCommandOptions): Promise<number> {
+  try {
+    const { pipeline, warnings } = await loadPipeline(config, { project: o.project });
+    const hook = o.json ? (e: RunEvent) => { process.stdout.write(`${JSON.stringify(e)}\n`); } : new Progress(process.stdout).handle;
+    if (!o.json) for (const w of warnings) process.stderr.write(`${painter(process.stderr)('yellow', 'warning:')} ${w.step ? `step '${w.step}': ` : ''}${w.message}\n`);
+    const result = await runPipeline(pipeline, {
+      workers: o.workers, only: o.only, skip: o.skip, keepGoing: o.keepGoing, stateDir: o.stateDir,
+      timeoutMs: o.timeout, hooks: [hook],
+    });
+    if (!o.json && result.recordPath) process.stdout.write(`${painter(process.stdout)('dim', `Run record: ${result.recordPath}`)}\n`);
+    return result.status === 'success' ? EXIT.ok : EXIT.failed;
+  } catch (err) {
+    return reportError(err, !!o.json);
+  }
+}

@@ -1,0 +1,25 @@
+/** `odibi validate <config>`: reports every problem at once, or a summary of a valid pipeline. */
+import { loadPipeline } from '../../config/load.js';
+import { createPlan } from '../../graph/plan.js';
+import { LAYERS } from '../../config/model.js';
+import { EXIT, reportError } from '../errors.js';
+import { painter } from '../format.js';
+
+export async function validateCommand(config: string, o: { project?: string; json?: boolean }): Promise<number> {
+  try {
+    const { pipeline, warnings } = await loadPipeline(config, { project: o.project });
+    const plan = createPlan(pipeline);
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify({ type: 'valid', pipeline: pipeline.name, steps: plan.steps.map((s) => ({ name: s.step.name, layer: s.step.layer, type: s.step.type, level: s.level, upstream: s.upstream })), levels: plan.levels, warnings })}\n`);
+      return EXIT.ok;
+    }
+    const p = painter(process.stdout);
+    const byLayer = LAYERS.map((l) => [l, pipeline.steps.filter((s) => s.layer === l).length] as const).filter(([, n]) => n > 0);
+    process.stdout.write(`${p('green', '✔')} ${config}: pipeline '${pipeline.name}' is valid — ${pipeline.steps.length} steps in ${plan.levels.length} levels (${byLayer.map(([l, n]) => `${n} ${l}`).join(', ')})\n`);
+    plan.levels.forEach((level, i) => process.stdout.write(p('dim', `  level ${i}: ${level.join(', ')}\n`)));
+    for (const w of warnings) process.stdout.write(`${p('yellow', 'warning:')} ${w.step ? `step '${w.step}': ` : ''}${w.message}\n`);
+    return EXIT.ok;
+  } catch (err) {
+    return reportError(err, !!o.json);
+  }
+}

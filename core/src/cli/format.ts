@@ -1,0 +1,24 @@
+/** Small text helpers for human CLI output; colour only on a TTY and never with NO_COLOR. */
+import { styleText } from 'node:util';
+
+type Style = Parameters<typeof styleText>[0];
+
+export function painter(stream: NodeJS.WriteStream): (style: Style, text: string) => string {
+  const color = !!stream.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  return (style, text) => (color ? styleText(style, text) : text);
+}
+
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/**
+ * The `odibi` command. Parsing is commander's; each command lives in commands/ and returns its
+ * exit code: 0 success, 1 a step failed, 2 invalid config or usage.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { dagCommand } from './commands/dag.js';
+import { initCommand } from './commands/init.js';
+import { runCommand } from './commands/run.js';
+import { runsListCommand, runsShowCommand } from './commands/runs.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT, reportError } from './errors.js';
+import { collect, positiveInt } from './options.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('odibi')
+    .description('ODIBI: declare, validate, run and inspect data pipelines')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program.command('run')
+    .description('run a pipeline (JSON, CSV or SQLite config)')
+    .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
+    .option('-w, --workers <n>', 'steps to run at once (default: number of cores)', positiveInt('--workers'))
+    .option('--only <selector>', 'run only these steps: name, +name (with upstream), name+ (with downstream), layer:<layer>; repeatable or comma-separated', collect)
+    .option('--skip <selector>', 'leave these steps out (same syntax as --only)', collect)
+    .option('--keep-going', 'after a failure, let independent branches finish (dependents are skipped)')
+    .option('--state-dir <dir>', 'where run records go (default: .odibi/ beside the config)')
+    .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
+    .option('--timeout <ms>', 'default per-step timeout in ms (params.timeout_ms wins)', positiveInt('--timeout'))
+    .option('--json', 'print one JSON event per line instead of progress')
+    .action(async (config, o) => setExit(await runCommand(config, o)));
+
+  program.command('validate')
+    .description('check a pipeline config and report every problem at once')
+    .argument('<config>')
+    .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
+    .option('--json', 'machine-readable result')
+    .action(async (config, o) => setExit(await validateCommand(config, o)));
+
+  program.command('dag')
+    .description('draw the pipeline DAG')
+    .argument('<config>')
+    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'svg', 'dot']))
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
+    .action(async (config, o) => setExit(await dagCommand(config, o)));
+
+  program.command('init')
+    .description('create a runnable starter project: sample data, pipeline.json, a notebook')
+    .argument('<dir>')
+    .option('--force', 'write into a non-empty folder (existing files are kept)')
+    .action(async (dir, o) => setExit(await initCommand(dir, o)));
+
+  const runs = program.command('runs')
+    .description('list recorded runs (newest first)')
+    .option('--state-dir <dir>', 'state dir to read (default: ./.odibi)')
+    .option('--config <file>', 'read the state dir beside this config')
+    .option('--json', 'one JSON object per run')
+    .action(async (o) => setExit(await runsListCommand(o)));
+  runs.command('show')
+    .description('show one run: steps, rows, schema, samples, lineage')
+    .argument('<id>', 'run id, a unique prefix of one, or "latest"')
+    .option('--state-dir <dir>', 'state dir to read (default: ./.odibi)')
+    .option('--config <file>', 'read the state dir beside this config')
+    .option('--json', 'the raw run record')
+    .action(async (id, o) => setExit(await runsShowCommand(id, { ...runs.opts(), ...o })));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => { code = c; });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; every other parse problem is a usage error.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportError(err, argv.includes('--json'));
+  }
+  return code;
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,107 @@
+/**
+ * Human run output, driven by run events: finished steps print as permanent lines with rows and
+ * durations; on a terminal, the steps still running are redrawn live below them (log-update).
+ */
+import { createLogUpdate } from 'log-update';
+import type { RunEvent } from '../exec/events.js';
+import { count, duration, pad, painter } from './format.js';
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export class Progress {
+  readonly #out: NodeJS.WriteStream;
+  readonly #paint: ReturnType<typeof painter>;
+  readonly #live: boolean;
+  readonly #running = new Map<string, { layer: string; since: number; attempt: number }>();
+  #nameWidth = 12;
+  #frame = 0;
+  #timer?: NodeJS.Timeout;
+  #log?: ReturnType<typeof createLogUpdate>;
+
+  constructor(out: NodeJS.WriteStream = process.stdout) {
+    this.#out = out;
+    this.#paint = painter(out);
+    this.#live = !!out.isTTY && process.env.CI === undefined;
+  }
+
+  readonly handle = (e: RunEvent): void => {
+    const p = this.#paint;
+    switch (e.type) {
+      case 'run_start':
+        this.#nameWidth = Math.min(40, Math.max(12, ...e.steps.map((s) => s.length)));
+        this.#print(p('bold', `Running ${e.pipeline}`) + p('dim', ` — ${e.steps.length} steps in ${e.levels.length} levels, ${e.workers} workers (run ${e.runId})`));
+        if (this.#live) {
+          this.#log = createLogUpdate(this.#out, { showCursor: true });
+          this.#timer = setInterval(() => this.#render(), 100);
+          this.#timer.unref();
+        }
+        return;
+      case 'step_start':
+        this.#running.set(e.step, { layer: e.layer, since: Date.now(), attempt: e.attempt });
+        this.#render();
+        return;
+      case 'step_success':
+        this.#running.delete(e.step);
+        this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(`${count(e.rowsIn)} → ${count(e.rowsOut)} rows`, 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}`);
+        return;
+      case 'step_retry':
+        this.#print(`${p('yellow', '↻')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${p('yellow', `attempt ${e.attempt} failed, retrying in ${duration(e.delayMs)}: ${firstLine(e.error.message)}`)}`);
+        return;
+      case 'step_error':
+        this.#running.delete(e.step);
+        this.#print(`${p('red', '✖')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${p('red', `failed${e.attempt > 1 ? ` after ${e.attempt} attempts` : ''}: ${e.error.message}`)}${e.error.hint ? `\n  ${p('dim', `hint: ${e.error.hint}`)}` : ''}`);
+        return;
+      case 'step_skipped':
+        if (e.reason !== 'deselected') this.#print(`${p('gray', '○')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${p('gray', `skipped: ${e.detail}`)}`);
+        return;
+      case 'step_log':
+        this.#print(p('dim', `  ${e.step}: ${e.message}`));
+        return;
+      case 'hook_error':
+        this.#print(p('yellow', `warning: ${e.error.message}`));
+        return;
+      case 'run_end': {
+        this.#stop();
+        const ok = e.status === 'success';
+        const parts = [`${e.succeeded} succeeded`, `${e.failed} failed`, `${e.skipped} skipped`];
+        this.#print(`\n${ok ? p('green', 'Run succeeded') : p('red', 'Run failed')} in ${duration(e.durationMs)}: ${parts.join(', ')}`);
+        if (e.error) this.#print(p('red', `${e.error.message}`) + (e.error.hint ? `\n  ${p('dim', `hint: ${e.error.hint}`)}` : ''));
+        if (e.committed.length) this.#print(`Wrote:\n${e.committed.map((c) => `  ${c}`).join('\n')}`);
+        else if (!ok) this.#print(p('dim', 'No outputs were changed.'));
+        return;
+      }
+    }
+  };
+
+  #print(line: string): void {
+    if (this.#log) {
+      this.#log.clear();
+      this.#out.write(`${line}\n`);
+      this.#render();
+    } else {
+      this.#out.write(`${line}\n`);
+    }
+  }
+
+  #render(): void {
+    if (!this.#log) return;
+    this.#frame = (this.#frame + 1) % SPINNER.length;
+    const now = Date.now();
+    const lines = [...this.#running].map(([name, r]) =>
+      `${this.#paint('cyan', SPINNER[this.#frame])} ${pad(name, this.#nameWidth)} ${this.#paint('dim', pad(r.layer, 9))} ${this.#paint('dim', `running ${duration(now - r.since)}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}`)}`);
+    this.#log(lines.join('\n'));
+  }
+
+  #stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#log) {
+      this.#log.clear();
+      this.#log.done();
+      this.#log = undefined;
+    }
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0];
+}

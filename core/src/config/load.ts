@@ -1,0 +1,47 @@
+/**
+ * Entry point for configs: picks the reader from the file extension, then validates.
+ */
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { RawPipeline } from './model.js';
+import { parseCsvPipeline } from './parse-csv.js';
+import { parseJsonPipeline } from './parse-json.js';
+import { loadSqlitePipeline } from './load-sqlite.js';
+import { validatePipeline, type ValidatedPipeline, type ValidateOptions } from './validate.js';
+
+export interface LoadOptions extends ValidateOptions {
+  /** Rows of this project only (CSV and SQLite configs with a `project` column). */
+  project?: string;
+}
+
+const FORMATS: Record<string, 'json' | 'csv' | 'sqlite'> = {
+  '.json': 'json', '.csv': 'csv', '.db': 'sqlite', '.sqlite': 'sqlite', '.sqlite3': 'sqlite',
+};
+
+export async function readRawPipeline(file: string, options: LoadOptions = {}): Promise<RawPipeline> {
+  const format = FORMATS[path.extname(file).toLowerCase()];
+  if (!format) {
+    throw new ConfigError([{ message: `unsupported config format '${path.extname(file) || '(no extension)'}'`, file,
+      hint: 'use a .json, .csv, .db, .sqlite or .sqlite3 file' }], file);
+  }
+  if (format === 'sqlite') return loadSqlitePipeline(await assertReadable(file), options.project);
+  const text = await readFile(await assertReadable(file), 'utf8');
+  return format === 'json' ? parseJsonPipeline(text, file) : parseCsvPipeline(text, file, options.project);
+}
+
+/** Reads and validates a pipeline config; throws ConfigError listing every problem found. */
+export async function loadPipeline(file: string, options: LoadOptions = {}): Promise<ValidatedPipeline> {
+  return validatePipeline(await readRawPipeline(file, options), options);
+}
+
+async function assertReadable(file: string): Promise<string> {
+  try {
+    await access(file);
+    return file;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError([{ message: code === 'ENOENT' ? 'config file not found' : `cannot read config file (${code})`, file,
+      hint: code === 'ENOENT' ? 'check the path, or create a project with `odibi init <dir>`' : undefined }], file);
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Raw steps → the validated `Pipeline`. Collects every problem (shape, names, keys, graph) and
+ * throws one ConfigError listing them all, each naming its step and where it was declared.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { buildDag } from '../graph/dag.js';
+import { substituteEnv } from './env.js';
+import {
+  ENGINE_ALIASES, LAYERS, STEP_TYPES, defaultType,
+  type Layer, type Pipeline, type RawPipeline, type RawStep, type StepConfig, type StepType,
+} from './model.js';
+
+const keyMap = z.union([z.record(z.string(), z.string()), z.array(z.string())]);
+const stepShape = z.object({
+  layer: z.string({ error: 'missing required field "layer"' }),
+  name: z.string({ error: 'missing required field "name"' }).trim().min(1, 'field "name" is empty'),
+  type: z.string().optional(),
+  engine: z.string().optional(),
+  value: z.union([z.string(), z.number()]).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  inputs: keyMap.optional(),
+  outputs: keyMap.optional(),
+  enabled: z.union([z.boolean(), z.number(), z.string()]).optional(),
+  depends_on: z.union([z.array(z.string()), z.string()]).optional(),
+  description: z.string().optional(),
+});
+const KNOWN_FIELDS = new Set([...Object.keys(stepShape.shape), 'project', 'execution_order']);
+
+/** Layers whose `value` is required, and what it should hold (for the hint). */
+const VALUE_NEEDED: Partial<Record<Layer, string>> = {
+  connect: 'a DuckDB/SQLite file path or a postgres:// URL',
+  ingest: 'a file path, a URL, or SQL (with type "sql")',
+  store: 'an output path, or a table name when params.connection is set',
+  transform: 'SQL, or "module.ts#exportName" for type "function"',
+};
+const TYPES_BY_LAYER: Record<Layer, readonly StepType[]> = {
+  connect: ['config_op'],
+  ingest: ['config_op', 'sql', 'api', 'function'],
+  store: ['config_op', 'sql'],
+  transform: ['sql', 'function'],
+  publish: ['config_op', 'api', 'sql'],
+};
+
+export interface ValidateOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ValidatedPipeline {
+  pipeline: Pipeline;
+  warnings: ConfigProblem[];
+}
+
+export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}): ValidatedPipeline {
+  const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  const enabled: StepConfig[] = [];
+  const disabled = new Map<string, StepConfig>();
+  const secrets: string[] = [];
+
+  if (raw.steps.length === 0) {
+    problems.push({ message: 'the pipeline has no steps', file: raw.file, hint: 'declare at least one step (or check --project)' });
+  }
+
+  raw.steps.forEach((rawStep, index) => {
+    const step = toStep(rawStep, index, problems, warnings, secrets, options.env);
+    if (!step) return;
+    if (step.enabled) enabled.push(step.config);
+    else disabled.set(step.config.name, step.config);
+  });
+
+  const seenNames = new Map<string, StepConfig>();
+  for (const s of [...enabled, ...disabled.values()]) {
+    const prior = seenNames.get(s.name);
+    if (prior) problems.push({ message: `duplicate step name '${s.name}' (also declared at ${where(prior)})`, step: s.name, file: s.origin.file, line: s.origin.line, hint: 'step names must be unique; rename one of them' });
+    else seenNames.set(s.name, s);
+  }
+  const seenKeys = new Map<string, string>();
+  for (const s of enabled) {
+    for (const key of Object.values(s.outputs)) {
+      const prior = seenKeys.get(key);
+      if (prior !== undefined && prior !== s.name) problems.push({ message: `duplicate output key '${key}' (also written by step '${prior}')`, step: s.name, file: s.origin.file, line: s.origin.line, hint: 'each dataset key is produced by exactly one step; rename one output' });
+      else seenKeys.set(key, s.name);
+    }
+  }
+
+  if (problems.length === 0 || enabled.length > 0) {
+    const unique = [...new Map(enabled.map((s) => [s.name, s])).values()];
+    problems.push(...buildDag(unique, disabled).problems);
+  }
+  if (problems.length > 0) throw new ConfigError(problems, raw.file);
+
+  const file = path.resolve(raw.file);
+  return {
+    pipeline: {
+      name: raw.name ?? path.basename(file).replace(/\.[^.]+$/, ''),
+      file,
+      baseDir: path.dirname(file),
+      steps: enabled,
+      secrets,
+    },
+    warnings,
+  };
+}
+
+function where(s: StepConfig): string {
+  return s.origin.line !== undefined ? `line ${s.origin.line}` : (s.origin.row ?? s.origin.file);
+}
+
+function toStep(
+  raw: RawStep, index: number, problems: ConfigProblem[], warnings: ConfigProblem[], secrets: string[], env?: NodeJS.ProcessEnv,
+): { config: StepConfig; enabled: boolean } | undefined {
+  const loc = { file: raw.origin.file, line: raw.origin.line };
+  const label = typeof raw.fields.name === 'string' && raw.fields.name ? raw.fields.name : undefined;
+  const push = (message: string, hint?: string) => problems.push({ message, step: label, ...loc, hint: hint ?? undefined, ...(label ? {} : { message: `step #${index + 1}: ${message}` }) });
+
+  if ('__notAnObject' in raw.fields) {
+    push(`expected a step object, got ${JSON.stringify(raw.fields.__notAnObject)}`, 'each step is an object like {"layer": "ingest", "name": "...", "value": "..."}');
+    return undefined;
+  }
+  const parsed = stepShape.safeParse(raw.fields);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = issue.path.join('.');
+      const msg = issue.message.startsWith('missing') || issue.message.startsWith('field') ? issue.message : `field "${field}": ${issue.message}`;
+      push(msg, fieldHint(field));
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(raw.fields)) {
+    if (!KNOWN_FIELDS.has(key)) warnings.push({ message: `unknown field "${key}" is ignored`, step: label, ...loc, hint: `known fields: ${[...KNOWN_FIELDS].join(', ')}` });
+  }
+  const f = parsed.data;
+  let ok = true;
+
+  const layer = f.layer.trim().toLowerCase();
+  if (!(LAYERS as readonly string[]).includes(layer)) {
+    push(`unknown layer '${f.layer}'`, `use one of ${LAYERS.join(', ')}`);
+    ok = false;
+  }
+  const type = (f.type?.trim().toLowerCase() || (ok ? defaultType(layer as Layer) : 'sql'));
+  if (!(STEP_TYPES as readonly string[]).includes(type)) {
+    push(`unknown type '${f.type}'`, `use one of ${STEP_TYPES.join(', ')}`);
+    ok = false;
+  } else if (ok && !TYPES_BY_LAYER[layer as Layer].includes(type as StepType)) {
+    push(`type '${type}' is not supported for layer '${layer}'`, `${layer} steps take type ${TYPES_BY_LAYER[layer as Layer].join(' or ')}`);
+    ok = false;
+  }
+  const declaredEngine = f.engine?.trim().toLowerCase() || 'duckdb';
+  const engine = ENGINE_ALIASES[declaredEngine];
+  if (!engine) {
+    push(`unknown engine '${f.engine}'`, `use "duckdb" (the default; "pandas" is accepted as its alias for odibi_core v1 configs)`);
+    ok = false;
+  }
+
+  const { value: params, missing: missingInParams, secrets: s1 } = substituteEnv(f.params ?? {}, env);
+  const { value: value, missing: missingInValue, secrets: s2 } = substituteEnv(f.value === undefined ? '' : String(f.value), env);
+  for (const name of new Set([...missingInParams, ...missingInValue])) {
+    push(`environment variable ${name} is not set (referenced as \${env:${name}})`, `export ${name}=... before running, or remove the reference`);
+    ok = false;
+  }
+  secrets.push(...s1, ...s2);
+
+  if (ok && VALUE_NEEDED[layer as Layer] && value.trim() === '') {
+    push('missing required field "value"', `a ${layer} step's value is ${VALUE_NEEDED[layer as Layer]}`);
+    ok = false;
+  }
+  if (ok && layer === 'publish' && value.trim() === '' && typeof params.url !== 'string') {
+    push('a publish step needs a value (output file) or params.url (HTTP endpoint)', 'set "value": "out/report.json" or "params": {"url": "https://..."}');
+    ok = false;
+  }
+  if (ok && type === 'function' && !/#[A-Za-z_$][\w$]*$/.test(value)) {
+    push(`function value '${value}' must look like "module.ts#exportName"`, 'name the module (relative to the config file) and the exported function after #');
+    ok = false;
+  }
+  if (ok && (layer === 'ingest' || layer === 'transform') && Object.keys(keyMapOf(f.outputs)).length === 0) {
+    push(`a ${layer} step needs at least one output`, 'add "outputs": {"data": "my_dataset"}');
+    ok = false;
+  }
+  if (ok && (layer === 'store' || layer === 'publish') && Object.keys(keyMapOf(f.inputs)).length === 0) {
+    push(`a ${layer} step needs an input`, 'add "inputs": {"data": "my_dataset"}');
+    ok = false;
+  }
+  if (!ok) return undefined;
+
+  const config: StepConfig = {
+    layer: layer as Layer,
+    name: f.name,
+    type: type as StepType,
+    engine: engine!,
+    declaredEngine,
+    value,
+    params,
+    metadata: f.metadata ?? {},
+    inputs: keyMapOf(f.inputs),
+    outputs: keyMapOf(f.outputs),
+    dependsOn: typeof f.depends_on === 'string' ? [f.depends_on] : (f.depends_on ?? []),
+    origin: raw.origin,
+  };
+  return { config, enabled: isEnabled(f.enabled) };
+}
+
+function keyMapOf(v: Record<string, string> | string[] | undefined): Record<string, string> {
+  if (!v) return {};
+  if (Array.isArray(v)) return Object.fromEntries(v.map((k) => [k, k]));
+  return v;
+}
+
+function isEnabled(v: boolean | number | string | undefined): boolean {
+  if (v === undefined) return true;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  return !['0', 'false', 'no', ''].includes(v.trim().toLowerCase());
+}
+
+function fieldHint(field: string): string | undefined {
+  switch (field) {
+    case 'inputs':
+    case 'outputs':
+      return 'write an object mapping alias → dataset key, e.g. {"data": "bronze_readings"}';
+    case 'params':
+    case 'metadata':
+      return 'write a JSON object';
+    case 'depends_on':
+      return 'write a list of step names';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Conversions for TypeScript function steps: DuckDB columns → apache-arrow Tables (what user
+ * functions receive) and Arrow Tables or row objects → DuckDB columns (what they return).
+ * Only function steps pay for this; SQL steps never leave DuckDB.
+ */
+import {
+  Bool, DateDay, Float32, Float64, Int16, Int32, Int64, Int8, Table, TimestampMillisecond,
+  Uint16, Uint32, Uint64, Uint8, Utf8, Type, vectorFromArray, type DataType, type Vector,
+} from 'apache-arrow';
+import type { ColumnSchema, JsColumns } from './duckdb-engine.js';
+
+function arrowTypeFor(duckType: string): DataType {
+  const t = duckType.toUpperCase();
+  if (t === 'BOOLEAN') return new Bool();
+  if (t === 'TINYINT') return new Int8();
+  if (t === 'SMALLINT') return new Int16();
+  if (t === 'INTEGER') return new Int32();
+  if (t === 'BIGINT') return new Int64();
+  if (t === 'UTINYINT') return new Uint8();
+  if (t === 'USMALLINT') return new Uint16();
+  if (t === 'UINTEGER') return new Uint32();
+  if (t === 'UBIGINT') return new Uint64();
+  if (t === 'FLOAT') return new Float32();
+  if (t === 'DOUBLE' || t.startsWith('DECIMAL') || t === 'HUGEINT' || t === 'UHUGEINT') return new Float64();
+  if (t === 'DATE') return new DateDay();
+  if (t.startsWith('TIMESTAMP')) return new TimestampMillisecond();
+  return new Utf8();
+}
+
+function toArrowValue(v: unknown, type: DataType): unknown {
+  if (v === null || v === undefined) return null;
+  switch (type.typeId) {
+    case Type.Float:
+      return typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : Number(v);
+    case Type.Int:
+      return (type as Int64).bitWidth === 64 ? BigInt(v as bigint) : Number(v);
+    case Type.Date:
+    case Type.Timestamp:
+      return v instanceof Date ? v : new Date(String(v));
+    case Type.Bool:
+      return Boolean(v);
+    default:
+      return typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) : String(v);
+  }
+}
+
+export function columnsToArrow(data: JsColumns): Table {
+  const vectors: Record<string, Vector> = {};
+  data.schema.forEach((col, i) => {
+    const type = arrowTypeFor(col.type);
+    vectors[col.name] = vectorFromArray(data.columns[i].map((v) => toArrowValue(v, type)), type);
+  });
+  return new Table(vectors);
+}
+
+/** What a user function may return: duck-typed so a different apache-arrow copy works too. */
+export function isArrowTable(v: unknown): v is Table {
+  return !!v && typeof v === 'object' && 'schema' in v && 'numRows' in v && typeof (v as Table).getChildAt === 'function';
+}
+
+function duckTypeForArrow(type: DataType): string {
+  switch (type.typeId) {
+    case Type.Bool: return 'BOOLEAN';
+    case Type.Int: {
+      const { bitWidth, isSigned } = type as unknown as { bitWidth: number; isSigned: boolean };
+      const base = ({ 8: 'TINYINT', 16: 'SMALLINT', 32: 'INTEGER', 64: 'BIGINT' } as Record<number, string>)[bitWidth] ?? 'BIGINT';
+      return isSigned ? base : `U${base}`;
+    }
+    case Type.Float: return (type as Float32).precision === 2 ? 'DOUBLE' : 'FLOAT';
+    case Type.Decimal: return 'DOUBLE';
+    case Type.Date: return 'DATE';
+    case Type.Timestamp: return 'TIMESTAMP';
+    case Type.Utf8:
+    case Type.LargeUtf8: return 'VARCHAR';
+    case Type.Dictionary: return duckTypeForArrow((type as unknown as { dictionary: DataType }).dictionary);
+    default: return 'VARCHAR';
+  }
+}
+
+function fromArrowValue(v: unknown, duckType: string): unknown {
+  if (v === null || v === undefined) return null;
+  if (duckType === 'DATE' || duckType === 'TIMESTAMP') return v instanceof Date ? v : new Date(Number(v));
+  if (duckType === 'DOUBLE' || duckType === 'FLOAT') return Number(v);
+  if (duckType === 'VARCHAR') return typeof v === 'string' ? v : JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  return v;
+}
+
+export function arrowToColumns(table: Table): JsColumns {
+  const schema: ColumnSchema[] = table.schema.fields.map((f) => ({ name: f.name, type: duckTypeForArrow(f.type) }));
+  const columns = schema.map((col, i) => {
+    const vector = table.getChildAt(i)!;
+    const out = new Array<unknown>(table.numRows);
+    for (let r = 0; r < table.numRows; r++) out[r] = fromArrowValue(vector.get(r), col.type);
+    return out;
+  });
+  return { schema, columns, rowCount: table.numRows };
+}
+
+/**
+ * Row objects → typed columns; a column whose values disagree in type is stored as text. `hints`
+ * (usually the input's schema) keep a passed-through column's type, e.g. a DATE that arrived in JS
+ * as epoch milliseconds stays a DATE.
+ */
+export function rowsToColumns(rows: readonly Record<string, unknown>[], hints: ReadonlyMap<string, string> = new Map()): JsColumns {
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) for (const k of Object.keys(row)) if (!seen.has(k)) { seen.add(k); names.push(k); }
+  const schema: ColumnSchema[] = names.map((name) => {
+    const values = rows.map((r) => r[name]);
+    const hint = hints.get(name);
+    return { name, type: hint && fitsHint(values, hint) ? hint : inferType(values) };
+  });
+  const columns = schema.map((col) => rows.map((r) => coerce(r[col.name], col.type)));
+  return { schema, columns, rowCount: rows.length };
+}
+
+function kindOf(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'string';
+  if (v instanceof Date) return 'date';
+  return 'json';
+}
+
+function inferType(values: unknown[]): string {
+  const kinds = new Set(values.map(kindOf).filter((k): k is string => k !== undefined));
+  if (kinds.size === 0) return 'VARCHAR';
+  if (kinds.size === 1) {
+    const [k] = kinds;
+    return ({ int: 'BIGINT', float: 'DOUBLE', bool: 'BOOLEAN', string: 'VARCHAR', date: 'TIMESTAMP', json: 'VARCHAR' } as Record<string, string>)[k];
+  }
+  if ([...kinds].every((k) => k === 'int' || k === 'float')) return 'DOUBLE';
+  return 'VARCHAR';
+}
+
+const HINT_KINDS: Record<string, readonly string[]> = {
+  BIGINT: ['int'], INTEGER: ['int'], SMALLINT: ['int'], TINYINT: ['int'], DOUBLE: ['int', 'float'], FLOAT: ['int', 'float'],
+  BOOLEAN: ['bool'], VARCHAR: ['string'], DATE: ['date', 'int'], TIMESTAMP: ['date', 'int'], 'TIMESTAMP WITH TIME ZONE': ['date', 'int'],
+};
+
+function fitsHint(values: unknown[], hint: string): boolean {
+  const allowed = HINT_KINDS[hint];
+  return !!allowed && values.every((v) => { const k = kindOf(v); return k === undefined || allowed.includes(k); });
+}
+
+function coerce(v: unknown, type: string): unknown {
+  if (v === null || v === undefined) return null;
+  switch (type) {
+    case 'DATE':
+    case 'TIMESTAMP':
+    case 'TIMESTAMP WITH TIME ZONE': return v instanceof Date ? v : new Date(Number(v));
+    case 'INTEGER':
+    case 'SMALLINT':
+    case 'TINYINT': return Number(v);
+    case 'BIGINT': return typeof v === 'bigint' ? v : BigInt(v as number);
+    case 'DOUBLE': return Number(v);
+    case 'VARCHAR': return typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    default: return v;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Atomic file outputs. A step writes to a temporary file beside its target; the run commits all
+ * staged files (rename) only when it succeeds, and deletes them otherwise, so a failed run never
+ * leaves a truncated or changed output behind.
+ */
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface StagedFile {
+  /** Where the step writes. */
+  readonly tempPath: string;
+  /** Where the file lands on commit. */
+  readonly finalPath: string;
+}
+
+/** A pending side effect that becomes visible on commit. */
+export interface StagedAction {
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  readonly target: string;
+}
+
+let seq = 0;
+
+export async function stageFile(finalPath: string, runId: string): Promise<StagedFile & StagedAction> {
+  await mkdir(path.dirname(finalPath), { recursive: true });
+  // The temp name starts with a dot and does not end in the data extension, so globs such as
+  // read_parquet('dir/**/*.parquet') never see a half-written file.
+  const tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${runId}.${process.pid}.${++seq}.odibi-tmp`);
+  return {
+    tempPath,
+    finalPath,
+    target: finalPath,
+    commit: () => rename(tempPath, finalPath),
+    rollback: () => rm(tempPath, { force: true, recursive: true }),
+  };
+}
+
+/** Staged actions of one run, committed together at its end. */
+export class OutputTransaction {
+  readonly #pending: StagedAction[] = [];
+
+  add(actions: readonly StagedAction[]): void {
+    this.#pending.push(...actions);
+  }
+
+  get size(): number {
+    return this.#pending.length;
+  }
+
+  async commit(): Promise<string[]> {
+    const done: string[] = [];
+    for (const a of this.#pending.splice(0)) {
+      await a.commit();
+      done.push(a.target);
+    }
+    return done;
+  }
+
+  async rollback(): Promise<void> {
+    await Promise.allSettled(this.#pending.splice(0).map((a) => a.rollback()));
+  }
+}

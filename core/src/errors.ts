@@ -1,0 +1,93 @@
+/**
+ * Typed errors. Every error a user can see names where it happened (step, file, line) and says
+ * what to do next, so the CLI can print it as-is and pick the exit code from the class.
+ */
+
+export interface ErrorDetails {
+  step?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  hint?: string;
+  cause?: unknown;
+}
+
+export class OdibiError extends Error {
+  readonly step?: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly hint?: string;
+
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.step = details.step;
+    this.file = details.file;
+    this.line = details.line;
+    this.column = details.column;
+    this.hint = details.hint;
+  }
+
+  /** "file:line:col: step 'x': message (hint: ...)" — the one-line form used by the CLI and logs. */
+  describe(): string {
+    const where: string[] = [];
+    if (this.file) {
+      let loc = this.file;
+      if (this.line !== undefined) loc += `:${this.line}`;
+      if (this.line !== undefined && this.column !== undefined) loc += `:${this.column}`;
+      where.push(loc);
+    }
+    if (this.step) where.push(`step '${this.step}'`);
+    const prefix = where.length ? `${where.join(': ')}: ` : '';
+    return `${prefix}${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`;
+  }
+}
+
+/** One problem found while reading or validating a config; validation collects all of them. */
+export interface ConfigProblem extends ErrorDetails {
+  message: string;
+}
+
+/** The config cannot be used. Carries every problem found, not just the first. */
+export class ConfigError extends OdibiError {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[], file?: string) {
+    const first = problems[0];
+    super(
+      problems.length === 1
+        ? first.message
+        : `${problems.length} problems in the pipeline config`,
+      problems.length === 1 ? { ...first, file: first.file ?? file } : { file },
+    );
+    this.problems = problems.map((p) => ({ ...p, file: p.file ?? file }));
+  }
+
+  override describe(): string {
+    if (this.problems.length === 1) return super.describe();
+    return [
+      `${this.problems.length} problems in ${this.file ?? 'the pipeline config'}:`,
+      ...this.problems.map((p) => `  - ${new OdibiError(p.message, p).describe().replace(/\n/g, '\n    ')}`),
+    ].join('\n');
+  }
+}
+
+/** --only / --skip cannot be satisfied (unknown step, or a selected step needs an unselected one). */
+export class SelectionError extends OdibiError {}
+
+/** A step failed while running: wraps the engine's or the user's error and keeps it as `cause`. */
+export class StepError extends OdibiError {
+  constructor(step: string, message: string, details: Omit<ErrorDetails, 'step'> = {}) {
+    super(message, { ...details, step });
+  }
+}
+
+/** A step ran longer than its timeout. */
+export class StepTimeoutError extends StepError {}
+
+/** Message of any thrown value, for logs and events. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof OdibiError) return err.describe();
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,120 @@
+/**
+ * The typed events of a run: the one channel through which the executor reports. The tracker,
+ * CLI progress, JSON logs and the kernel's display all subscribe to these; none of them reaches
+ * into the executor.
+ */
+import type { Layer } from '../config/model.js';
+import type { ColumnSchema } from '../engine/duckdb-engine.js';
+
+/** A dataset as a step saw it: enough for the tracker's schema, sample and lineage records. */
+export interface DatasetInfo {
+  key: string;
+  alias: string;
+  rows: number;
+  schema: ColumnSchema[];
+  /** Up to 5 rows, JSON-safe. Only for outputs. */
+  sample?: Record<string, unknown>[];
+}
+
+export interface SchemaDiff {
+  added: ColumnSchema[];
+  removed: ColumnSchema[];
+  changed: { name: string; from: string; to: string }[];
+}
+
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  hint?: string;
+}
+
+interface EventBase {
+  runId: string;
+  /** ISO-8601 time the event was emitted. */
+  timestamp: string;
+}
+
+export interface RunStartEvent extends EventBase {
+  type: 'run_start';
+  pipeline: string;
+  configFile: string;
+  steps: string[];
+  levels: string[][];
+  workers: number;
+}
+export interface StepStartEvent extends EventBase {
+  type: 'step_start';
+  step: string;
+  layer: Layer;
+  attempt: number;
+}
+export interface StepRetryEvent extends EventBase {
+  type: 'step_retry';
+  step: string;
+  layer: Layer;
+  attempt: number;
+  error: ErrorInfo;
+  delayMs: number;
+}
+export interface StepSuccessEvent extends EventBase {
+  type: 'step_success';
+  step: string;
+  layer: Layer;
+  attempt: number;
+  durationMs: number;
+  rowsIn: number;
+  rowsOut: number;
+  inputs: DatasetInfo[];
+  outputs: DatasetInfo[];
+  schemaDiff?: SchemaDiff;
+  /** Files or tables this step writes when the run commits. */
+  writes: string[];
+}
+export interface StepErrorEvent extends EventBase {
+  type: 'step_error';
+  step: string;
+  layer: Layer;
+  attempt: number;
+  durationMs: number;
+  error: ErrorInfo;
+}
+export type SkipReason = 'deselected' | 'upstream_failed' | 'run_aborted';
+export interface StepSkippedEvent extends EventBase {
+  type: 'step_skipped';
+  step: string;
+  layer: Layer;
+  reason: SkipReason;
+  detail: string;
+}
+export interface StepLogEvent extends EventBase {
+  type: 'step_log';
+  step: string;
+  message: string;
+}
+export interface HookErrorEvent extends EventBase {
+  type: 'hook_error';
+  error: ErrorInfo;
+}
+export interface RunEndEvent extends EventBase {
+  type: 'run_end';
+  status: 'success' | 'failed';
+  durationMs: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  /** Outputs made visible by the commit at the end of the run. */
+  committed: string[];
+  /** Why the run failed outside any step (e.g. the commit failed). */
+  error?: ErrorInfo;
+}
+
+export type RunEvent =
+  | RunStartEvent | StepStartEvent | StepRetryEvent | StepSuccessEvent | StepErrorEvent
+  | StepSkippedEvent | StepLogEvent | HookErrorEvent | RunEndEvent;
+export type RunEventType = RunEvent['type'];
+export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+
+/** An event before the bus stamps it. */
+export type EventDraft = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'runId' | 'timestamp'> : never) : never;
+
+export type Hook = (event: RunEvent) => void | Promise<void>;

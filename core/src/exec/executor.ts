@@ -1,0 +1,185 @@
+/**
+ * Runs a plan: starts each step as soon as everything it depends on has succeeded, at most
+ * `workers` at a time; retries with backoff; enforces timeouts; stops starting new work after a
+ * failure (fail-fast) or, with keepGoing, skips only the failed step's dependents. Every change is
+ * reported as an event. Outputs are committed together at the end, or rolled back.
+ */
+import { errorMessage, OdibiError, StepTimeoutError } from '../errors.js';
+import type { Plan, PlannedStep } from '../graph/plan.js';
+import { OutputTransaction, type StagedAction } from '../engine/staging.js';
+import type { DatasetInfo, ErrorInfo, SchemaDiff } from './events.js';
+import type { EventBus } from './event-bus.js';
+import { backoffMs, policyOf } from './retry.js';
+
+export interface StepResult {
+  rowsIn: number;
+  rowsOut: number;
+  inputs: DatasetInfo[];
+  outputs: DatasetInfo[];
+  schemaDiff?: SchemaDiff;
+  /** Writes that become visible when the run commits. */
+  staged: StagedAction[];
+}
+
+/** Runs one attempt of one step. The executor owns policy; the runner owns the work. */
+export interface StepRunner {
+  run(planned: PlannedStep, attempt: number, signal: AbortSignal): Promise<StepResult>;
+}
+
+export interface ExecuteOptions {
+  workers: number;
+  keepGoing?: boolean;
+  /** Default per-step timeout when a step sets none. */
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface RunSummary {
+  status: 'success' | 'failed';
+  succeeded: string[];
+  failed: string[];
+  skipped: string[];
+  results: Map<string, StepResult>;
+  committed: string[];
+  durationMs: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof OdibiError) return { name: err.name, message: err.message, hint: err.hint };
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  return { name: 'Error', message: String(err) };
+}
+
+export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, options: ExecuteOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const workers = Math.max(1, Math.floor(options.workers));
+  const sleep = options.sleep ?? defaultSleep;
+  const byName = new Map(plan.steps.map((p) => [p.step.name, p]));
+  const remainingDeps = new Map(plan.steps.map((p) => [p.step.name, p.upstream.length]));
+  const pending = new Set(plan.steps.map((p) => p.step.name));
+  const succeeded: string[] = [];
+  const failed: string[] = [];
+  const skipped: string[] = [];
+  const results = new Map<string, StepResult>();
+  const tx = new OutputTransaction();
+  let aborted = false;
+
+  bus.emit({
+    type: 'run_start', pipeline: plan.pipeline.name, configFile: plan.pipeline.file,
+    steps: plan.steps.map((p) => p.step.name), levels: plan.levels.map((l) => [...l]), workers,
+  });
+  for (const name of plan.deselected) {
+    const s = plan.dag.steps.get(name)!;
+    bus.emit({ type: 'step_skipped', step: name, layer: s.layer, reason: 'deselected', detail: 'not selected by --only/--skip' });
+  }
+
+  const skip = (name: string, reason: 'upstream_failed' | 'run_aborted', detail: string) => {
+    if (!pending.delete(name)) return;
+    skipped.push(name);
+    bus.emit({ type: 'step_skipped', step: name, layer: byName.get(name)!.step.layer, reason, detail });
+  };
+  const skipDownstream = (name: string) => {
+    const stack = [...byName.get(name)!.downstream];
+    while (stack.length) {
+      const d = stack.pop()!;
+      if (!pending.has(d)) continue;
+      skip(d, 'upstream_failed', `upstream step '${name}' failed`);
+      stack.push(...byName.get(d)!.downstream);
+    }
+  };
+
+  const runWithPolicy = async (planned: PlannedStep): Promise<void> => {
+    const { step } = planned;
+    const policy = policyOf(step, { timeoutMs: options.timeoutMs });
+    for (let attempt = 1; ; attempt++) {
+      bus.emit({ type: 'step_start', step: step.name, layer: step.layer, attempt });
+      const t0 = performance.now();
+      try {
+        const result = await withTimeout(step.name, policy.timeoutMs, (signal) => runner.run(planned, attempt, signal));
+        results.set(step.name, result);
+        tx.add(result.staged);
+        succeeded.push(step.name);
+        bus.emit({
+          type: 'step_success', step: step.name, layer: step.layer, attempt, durationMs: performance.now() - t0,
+          rowsIn: result.rowsIn, rowsOut: result.rowsOut, inputs: result.inputs, outputs: result.outputs,
+          schemaDiff: result.schemaDiff, writes: result.staged.map((s) => s.target),
+        });
+        return;
+      } catch (err) {
+        if (attempt <= policy.retries && !aborted) {
+          const delayMs = backoffMs(policy, attempt);
+          bus.emit({ type: 'step_retry', step: step.name, layer: step.layer, attempt, error: toErrorInfo(err), delayMs });
+          await sleep(delayMs);
+          continue;
+        }
+        failed.push(step.name);
+        bus.emit({ type: 'step_error', step: step.name, layer: step.layer, attempt, durationMs: performance.now() - t0, error: toErrorInfo(err) });
+        return;
+      }
+    }
+  };
+
+  await new Promise<void>((resolve) => {
+    let running = 0;
+    const pump = () => {
+      if (!aborted) {
+        for (const name of [...pending]) {
+          if (running >= workers) break;
+          if (remainingDeps.get(name) !== 0) continue;
+          pending.delete(name);
+          running++;
+          void runWithPolicy(byName.get(name)!).then(() => {
+            running--;
+            if (failed.includes(name)) {
+              if (options.keepGoing) skipDownstream(name);
+              else aborted = true;
+            } else {
+              for (const d of byName.get(name)!.downstream) remainingDeps.set(d, remainingDeps.get(d)! - 1);
+            }
+            pump();
+          });
+        }
+      }
+      if (running === 0) {
+        for (const name of [...pending]) skip(name, 'run_aborted', `run stopped after '${failed[0]}' failed (use --keep-going to run independent steps)`);
+        resolve();
+      }
+    };
+    pump();
+  });
+
+  let committed: string[] = [];
+  let commitError: ErrorInfo | undefined;
+  const commit = failed.length === 0 || options.keepGoing;
+  try {
+    if (commit) committed = await tx.commit();
+    else await tx.rollback();
+  } catch (err) {
+    commitError = { name: 'CommitError', message: `committing outputs failed: ${errorMessage(err)}`, hint: 'earlier outputs in this run may already be in place; rerun after fixing the cause' };
+    await tx.rollback();
+  }
+  const status = failed.length === 0 && !commitError ? 'success' : 'failed';
+  const durationMs = Date.now() - started;
+  bus.emit({ type: 'run_end', status, durationMs, succeeded: succeeded.length, failed: failed.length, skipped: skipped.length + plan.deselected.length, committed, error: commitError });
+  await bus.flush();
+  return { status, succeeded, failed, skipped, results, committed, durationMs };
+}
+
+async function withTimeout<T>(step: string, timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  if (!timeoutMs) return work(controller.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new StepTimeoutError(step, `timed out after ${timeoutMs} ms`, { hint: 'raise params.timeout_ms, or make the step faster' }));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([work(controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * @odibi/core — the public API. Everything else is internal.
+ *
+ * @example
+ * import { runPipeline } from '@odibi/core';
+ * const result = await runPipeline('pipeline.json', { workers: 4 });
+ */
+
+/** Configs */
+export { loadPipeline, readRawPipeline } from './config/load.js';
+export type { LoadOptions } from './config/load.js';
+export { validatePipeline } from './config/validate.js';
+export type { ValidatedPipeline } from './config/validate.js';
+export { LAYERS, STEP_TYPES } from './config/model.js';
+export type { Layer, Pipeline, StepConfig, StepType, RawPipeline, RawStep } from './config/model.js';
+export { Redactor } from './config/env.js';
+
+/** Graph and plan */
+export { createPlan, dagOf } from './graph/plan.js';
+export type { Plan, PlannedStep, PlanOptions } from './graph/plan.js';
+export type { Dag } from './graph/dag.js';
+
+/** Running */
+export { runPipeline, defaultStateDir } from './run.js';
+export type { RunOptions, RunResult } from './run.js';
+export { EventBus } from './exec/event-bus.js';
+export { execute } from './exec/executor.js';
+export type { StepRunner, StepResult, RunSummary, ExecuteOptions } from './exec/executor.js';
+export type * from './exec/events.js';
+
+/** Tracking */
+export { Tracker } from './tracker/tracker.js';
+export { RunStore } from './tracker/run-store.js';
+export type { RunRecord, StepRecord, LineageEntry } from './tracker/run-record.js';
+
+/** Rendering */
+export { toMermaid } from './render/mermaid.js';
+export { toDot } from './render/dot.js';
+export { toSvg } from './render/svg.js';
+
+/** Errors */
+export { OdibiError, ConfigError, SelectionError, StepError, StepTimeoutError } from './errors.js';
+export type { ConfigProblem } from './errors.js';

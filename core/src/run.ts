@@ -1,0 +1,80 @@
+/**
+ * The facade: load → plan → execute with tracking, in one call. The CLI and the kernel both run
+ * pipelines through this, so they behave the same.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redactor } from './config/env.js';
+import { loadPipeline, type LoadOptions } from './config/load.js';
+import type { Pipeline } from './config/model.js';
+import { DuckDBEngine } from './engine/duckdb-engine.js';
+import { EventBus } from './exec/event-bus.js';
+import type { Hook } from './exec/events.js';
+import { execute, type RunSummary } from './exec/executor.js';
+import { createPlan, type Plan, type PlanOptions } from './graph/plan.js';
+import { DuckDBStepRunner } from './steps/duckdb-runner.js';
+import type { RunRecord } from './tracker/run-record.js';
+import { newRunId, RunStore } from './tracker/run-store.js';
+import { Tracker } from './tracker/tracker.js';
+
+export interface RunOptions extends PlanOptions, LoadOptions {
+  /** Steps run at once (default: number of cores). */
+  workers?: number;
+  keepGoing?: boolean;
+  /** Default per-step timeout in ms; a step's params.timeout_ms wins. */
+  timeoutMs?: number;
+  /** Where run records go (default: `.odibi/` beside the config). */
+  stateDir?: string;
+  /** Save no run record. */
+  noState?: boolean;
+  /** Subscribers to the run's events, attached before it starts. */
+  hooks?: Hook[];
+  /** DuckDB threads (default: all cores). */
+  threads?: number;
+  sampleRows?: number;
+}
+
+export interface RunResult extends RunSummary {
+  runId: string;
+  plan: Plan;
+  record: RunRecord;
+  /** Where the run record was saved, if it was. */
+  recordPath?: string;
+}
+
+export function defaultStateDir(pipeline: Pipeline): string {
+  return path.join(pipeline.baseDir, '.odibi');
+}
+
+/** Runs a pipeline config file (or an already validated Pipeline). */
+export async function runPipeline(config: string | Pipeline, options: RunOptions = {}): Promise<RunResult> {
+  const pipeline = typeof config === 'string' ? (await loadPipeline(config, options)).pipeline : config;
+  const plan = createPlan(pipeline, options);
+  const runId = newRunId();
+  const bus = new EventBus(runId, { redactor: new Redactor(pipeline.secrets) });
+  const store = options.noState ? undefined : new RunStore(options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline));
+  const workers = options.workers ?? os.availableParallelism();
+  const tracker = new Tracker(plan, runId, {
+    store,
+    runOptions: { workers, only: options.only ?? [], skip: options.skip ?? [], keepGoing: !!options.keepGoing, project: options.project },
+  });
+  tracker.attach(bus);
+  for (const hook of options.hooks ?? []) bus.on(hook);
+
+  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-run-'));
+  const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: options.threads });
+  const runner = new DuckDBStepRunner({
+    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows,
+    log: (step, message) => bus.emit({ type: 'step_log', step, message }),
+  });
+  try {
+    const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs });
+    await tracker.saved();
+    return { ...summary, runId, plan, record: tracker.record, recordPath: store?.pathOf(runId) };
+  } finally {
+    await runner.close();
+    engine.close();
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+}

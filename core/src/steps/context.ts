@@ -1,0 +1,58 @@
+/**
+ * What a step handler gets to do its work: its config, a DuckDB session of its own, the run's
+ * connections, a way to stage atomic outputs, and a logger. Handlers never see the executor.
+ */
+import path from 'node:path';
+import type { Pipeline, StepConfig } from '../config/model.js';
+import type { Session } from '../engine/duckdb-engine.js';
+import type { Connection } from '../engine/connections.js';
+import type { StagedAction, StagedFile } from '../engine/staging.js';
+
+export interface ConnectionRegistry {
+  get(name: string): Connection | undefined;
+  set(name: string, connection: Connection): void;
+}
+
+export interface StepContext {
+  readonly step: StepConfig;
+  readonly pipeline: Pipeline;
+  readonly runId: string;
+  readonly session: Session;
+  readonly connections: ConnectionRegistry;
+  readonly signal: AbortSignal;
+  /** Scratch folder of the run (downloads and the like), removed at its end. */
+  readonly tmpDir: string;
+  /** A temp file that replaces `finalPath` when the run commits. */
+  stage(finalPath: string): Promise<StagedFile>;
+  /** Registers a write that becomes visible when the run commits. */
+  addStaged(action: StagedAction): void;
+  log(message: string): void;
+  openSession(): Promise<Session>;
+}
+
+/** What a handler reports back; the runner measures datasets itself. */
+export interface HandlerResult {
+  /** Rows written to a sink (store, publish). */
+  rowsWritten?: number;
+}
+
+export type StepHandler = (ctx: StepContext) => Promise<HandlerResult | void>;
+
+export function isUrl(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+}
+
+/** Relative paths in a config resolve against the config file's folder. */
+export function resolvePath(pipeline: Pipeline, p: string): string {
+  return isUrl(p) ? p : path.resolve(pipeline.baseDir, p);
+}
+
+export function firstInput(step: StepConfig): { alias: string; key: string } {
+  const [alias, key] = Object.entries(step.inputs)[0];
+  return { alias, key };
+}
+
+export function onlyOutput(step: StepConfig): { alias: string; key: string } {
+  const [alias, key] = Object.entries(step.outputs)[0];
+  return { alias, key };
+}

@@ -1,0 +1,128 @@
+/**
+ * The StepRunner for the DuckDB engine: gives each attempt its own session, calls the layer's
+ * handler, then measures what the step produced (rows, schema, sample) for the events. Input
+ * schemas and counts come from what upstream steps reported, so measuring costs one query per
+ * output.
+ */
+import type { Pipeline } from '../config/model.js';
+import { StepError } from '../errors.js';
+import type { Connection } from '../engine/connections.js';
+import { datasetTable, type DuckDBEngine } from '../engine/duckdb-engine.js';
+import { stageFile, type StagedAction } from '../engine/staging.js';
+import { jsonSafeRow } from '../engine/values.js';
+import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
+import type { StepResult, StepRunner } from '../exec/executor.js';
+import type { PlannedStep } from '../graph/plan.js';
+import type { StepContext } from './context.js';
+import { HANDLERS } from './index.js';
+
+export interface RunnerOptions {
+  pipeline: Pipeline;
+  engine: DuckDBEngine;
+  runId: string;
+  tmpDir: string;
+  log: (step: string, message: string) => void;
+  /** Rows kept per output for the tracker (default 5). */
+  sampleRows?: number;
+}
+
+export class DuckDBStepRunner implements StepRunner {
+  readonly #o: RunnerOptions;
+  readonly #connections = new Map<string, Connection>();
+  readonly #datasets = new Map<string, DatasetInfo>();
+
+  constructor(options: RunnerOptions) {
+    this.#o = options;
+  }
+
+  /** Datasets produced so far (key → last measurement). */
+  get datasets(): ReadonlyMap<string, DatasetInfo> {
+    return this.#datasets;
+  }
+
+  async run(planned: PlannedStep, _attempt: number, signal: AbortSignal): Promise<StepResult> {
+    const { step } = planned;
+    const { engine, pipeline, runId, tmpDir } = this.#o;
+    const session = await engine.session();
+    const staged: StagedAction[] = [];
+    const onAbort = () => session.interrupt();
+    signal.addEventListener('abort', onAbort);
+    const ctx: StepContext = {
+      step, pipeline, runId, session, signal, tmpDir,
+      connections: this.#connections,
+      stage: async (finalPath) => {
+        const s = await stageFile(finalPath, runId);
+        staged.push(s);
+        return s;
+      },
+      addStaged: (a) => staged.push(a),
+      log: (m) => this.#o.log(step.name, m),
+      openSession: () => engine.session(),
+    };
+    try {
+      const handled = (await HANDLERS[step.layer](ctx)) ?? {};
+      if (signal.aborted) throw new StepError(step.name, 'cancelled after timeout');
+      const inputs = Object.entries(step.inputs).map(([alias, key]) => ({ ...this.#known(key), alias, sample: undefined }));
+      const outputs: DatasetInfo[] = [];
+      for (const [alias, key] of Object.entries(step.outputs)) {
+        const info = await this.#measure(session, alias, key);
+        this.#datasets.set(key, info);
+        outputs.push(info);
+      }
+      const rowsIn = inputs.reduce((n, d) => n + d.rows, 0);
+      const rowsOut = outputs.length ? outputs.reduce((n, d) => n + d.rows, 0) : (handled.rowsWritten ?? 0);
+      return { rowsIn, rowsOut, inputs, outputs, schemaDiff: outputs.length && inputs.length ? diffSchemas(inputs, outputs[0]) : undefined, staged };
+    } catch (err) {
+      await Promise.allSettled(staged.map((s) => s.rollback()));
+      throw wrap(step.name, err);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      session.close();
+    }
+  }
+
+  #known(key: string): DatasetInfo {
+    return this.#datasets.get(key) ?? { key, alias: key, rows: 0, schema: [] };
+  }
+
+  async #measure(session: import('../engine/duckdb-engine.js').Session, alias: string, key: string): Promise<DatasetInfo> {
+    const n = this.#o.sampleRows ?? 5;
+    // One query gives both the schema (column types) and the sample.
+    const reader = await session.conn.runAndReadAll(`SELECT * FROM ${datasetTable(key)} LIMIT ${n}`);
+    const schema = reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i].toString() }));
+    const sample = (reader.getRowObjectsJS() as Record<string, unknown>[]).map(jsonSafeRow);
+    const rows = await session.count(key);
+    return { key, alias, rows, schema, sample };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#connections.values()].map((c) => c.close()));
+  }
+}
+
+function wrap(step: string, err: unknown): Error {
+  if (err instanceof StepError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new StepError(step, message.trim(), { cause: err, hint: hintFor(message) });
+}
+
+/** Hints for the DuckDB errors users meet most. */
+function hintFor(message: string): string | undefined {
+  if (/Catalog Error: Table with name (\S+) does not exist/.test(message)) return 'SQL table names are the step\'s input aliases; check "inputs"';
+  if (/Parser Error/.test(message)) return 'fix the SQL syntax in the step\'s value';
+  if (/Binder Error/.test(message)) return 'a column or function name in the SQL does not exist in the inputs; check the schema with `odibi runs show`';
+  if (/Conversion Error|Invalid Input Error/.test(message)) return 'a value does not fit its type; clean or cast it upstream';
+  if (/INTERRUPT/i.test(message)) return 'the query was interrupted (timeout)';
+  return undefined;
+}
+
+export function diffSchemas(inputs: readonly DatasetInfo[], output: DatasetInfo): SchemaDiff {
+  const before = new Map<string, string>();
+  for (const i of inputs) for (const c of i.schema) if (!before.has(c.name)) before.set(c.name, c.type);
+  const after = new Map(output.schema.map((c) => [c.name, c.type]));
+  return {
+    added: output.schema.filter((c) => !before.has(c.name)),
+    removed: [...before].filter(([name]) => !after.has(name)).map(([name, type]) => ({ name, type })),
+    changed: output.schema.filter((c) => before.has(c.name) && before.get(c.name) !== c.type).map((c) => ({ name: c.name, from: before.get(c.name)!, to: c.type })),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * ingest: reads a file (CSV, Parquet, JSON/NDJSON; local, glob or http(s)), runs SQL on a
+ * connection or on DuckDB, fetches JSON from an API, or calls a function; the result becomes the
+ * step's output dataset.
+ */
+import { access, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { StepError } from '../errors.js';
+import { rowsToColumns } from '../engine/arrow-bridge.js';
+import { namedArgs, str } from '../engine/sql.js';
+import { isUrl, onlyOutput, resolvePath, type StepContext, type StepHandler } from './context.js';
+import { formatOf, readerFor } from './formats.js';
+import { runFunctionStep } from './function-step.js';
+
+export const runIngest: StepHandler = async (ctx) => {
+  const { step } = ctx;
+  const { key } = onlyOutput(step);
+  switch (step.type) {
+    case 'sql':
+      return ingestSql(ctx, key);
+    case 'api':
+      return ingestApi(ctx, key);
+    case 'function':
+      return runFunctionStep(ctx);
+    default:
+      return ingestFile(ctx, key);
+  }
+};
+
+async function ingestSql(ctx: StepContext, key: string): Promise<void> {
+  const name = ctx.step.params.connection;
+  if (typeof name === 'string') {
+    const conn = ctx.connections.get(name);
+    if (!conn) throw new StepError(ctx.step.name, `connection '${name}' is not open`, { hint: `the connect step '${name}' must run first; do not --skip it` });
+    await conn.ingest(ctx.session, ctx.step.value, key);
+  } else {
+    await ctx.session.materialize(key, ctx.step.value);
+  }
+}
+
+async function ingestFile(ctx: StepContext, key: string): Promise<void> {
+  const { step } = ctx;
+  const options = (step.params.options ?? {}) as Record<string, unknown>;
+  const format = formatOf(step.name, step.value, step.params.format);
+  let source = resolvePath(ctx.pipeline, step.value);
+  if (isUrl(source)) {
+    source = await download(ctx, source);
+  } else {
+    if (!(await exists(ctx, source))) {
+      throw new StepError(step.name, `input file not found: ${source}`, { hint: `paths are relative to the config folder ${ctx.pipeline.baseDir}` });
+    }
+  }
+  const reader = readerFor(format);
+  const args = namedArgs({ ...reader.defaults, ...options });
+  await ctx.session.materialize(key, `SELECT * FROM ${reader.fn}(${str(source)}${args})`);
+}
+
+/** A path or glob matches at least one file. */
+async function exists(ctx: StepContext, source: string): Promise<boolean> {
+  if (/[*?[]/.test(source)) {
+    const rows = await ctx.session.query(`SELECT count(*) AS n FROM glob(${str(source)})`);
+    return Number(rows[0].n) > 0;
+  }
+  return access(source).then(() => true, () => false);
+}
+
+async function download(ctx: StepContext, url: string): Promise<string> {
+  const res = await fetch(url, { headers: headersOf(ctx), signal: ctx.signal });
+  if (!res.ok) throw new StepError(ctx.step.name, `GET ${url} answered ${res.status} ${res.statusText}`, { hint: 'check the URL and credentials' });
+  const file = path.join(ctx.tmpDir, `${ctx.step.name.replace(/[^\w.-]/g, '_')}${path.extname(new URL(url).pathname)}`);
+  await writeFile(file, Buffer.from(await res.arrayBuffer()));
+  return file;
+}
+
+function headersOf(ctx: StepContext): Record<string, string> {
+  const h = ctx.step.params.headers;
+  return h && typeof h === 'object' ? Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)])) : {};
+}
+
+async function ingestApi(ctx: StepContext, key: string): Promise<void> {
+  const { step } = ctx;
+  const url = typeof step.params.url === 'string' ? step.params.url : step.value;
+  const res = await fetch(url, { headers: { accept: 'application/json', ...headersOf(ctx) }, signal: ctx.signal });
+  if (!res.ok) throw new StepError(step.name, `GET ${url} answered ${res.status} ${res.statusText}`, { hint: 'check the URL and credentials' });
+  let body: unknown = await res.json();
+  const recordsPath = typeof step.params.records_path === 'string' ? step.params.records_path : '';
+  for (const part of recordsPath.split('.').filter(Boolean)) body = (body as Record<string, unknown> | undefined)?.[part];
+  if (!Array.isArray(body)) {
+    throw new StepError(step.name, `the API response${recordsPath ? ` at '${recordsPath}'` : ''} is not an array of records`, { hint: 'set params.records_path to the field holding the records, e.g. "data.items"' });
+  }
+  await ctx.session.writeColumns(key, rowsToColumns(body as Record<string, unknown>[]));
+}

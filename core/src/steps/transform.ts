@@ -1,0 +1,9 @@
+/** transform: SQL over the step's input aliases (inside DuckDB), or a TypeScript/JS function. */
+import { onlyOutput, type StepHandler } from './context.js';
+import { runFunctionStep } from './function-step.js';
+
+export const runTransform: StepHandler = async (ctx) => {
+  if (ctx.step.type === 'function') return runFunctionStep(ctx);
+  await ctx.session.bindInputs(ctx.step.inputs);
+  await ctx.session.materialize(onlyOutput(ctx.step).key, ctx.step.value);
+};

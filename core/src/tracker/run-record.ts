@@ -1,0 +1,54 @@
+/** The tracker's record of one run, as saved to `<state-dir>/runs/<run-id>.json`. */
+import type { Layer } from '../config/model.js';
+import type { ColumnSchema } from '../engine/duckdb-engine.js';
+import type { DatasetInfo, ErrorInfo, SchemaDiff, SkipReason } from '../exec/events.js';
+
+export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped';
+
+export interface StepRecord {
+  name: string;
+  layer: Layer;
+  status: StepStatus;
+  attempts: number;
+  startedAt?: string;
+  endedAt?: string;
+  durationMs?: number;
+  rowsIn?: number;
+  rowsOut?: number;
+  /** Schema of the (first) output dataset. */
+  schema?: ColumnSchema[];
+  /** Up to 5 rows of the (first) output. */
+  sample?: Record<string, unknown>[];
+  inputs?: DatasetInfo[];
+  outputs?: DatasetInfo[];
+  schemaDiff?: SchemaDiff;
+  writes?: string[];
+  error?: ErrorInfo;
+  retries?: ErrorInfo[];
+  skipReason?: SkipReason;
+  skipDetail?: string;
+  logs: string[];
+}
+
+export interface LineageEntry {
+  producer: string;
+  consumers: string[];
+}
+
+export interface RunRecord {
+  version: 1;
+  runId: string;
+  pipeline: string;
+  configFile: string;
+  status: 'running' | 'success' | 'failed';
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  options: Record<string, unknown>;
+  levels: string[][];
+  steps: Record<string, StepRecord>;
+  /** dataset key → producing step → consuming steps */
+  lineage: Record<string, LineageEntry>;
+  committed: string[];
+  error?: ErrorInfo;
+}
