@@ -2,6 +2,7 @@
  * Human run output, driven by run events: finished steps print as permanent lines with rows and
  * durations; on a terminal, the steps still running are redrawn live below them (log-update).
  */
+import path from 'node:path';
 import { createLogUpdate } from 'log-update';
 import type { RunEvent } from '../exec/events.js';
 import { count, duration, pad, painter } from './format.js';
@@ -66,7 +67,7 @@ export class Progress {
         const parts = [`${e.succeeded} succeeded`, `${e.failed} failed`, `${e.skipped} skipped`];
         this.#print(`\n${ok ? p('green', 'Run succeeded') : p('red', 'Run failed')} in ${duration(e.durationMs)}: ${parts.join(', ')}`);
         if (e.error) this.#print(p('red', `${e.error.message}`) + (e.error.hint ? `\n  ${p('dim', `hint: ${e.error.hint}`)}` : ''));
-        if (e.committed.length) this.#print(`Wrote:\n${e.committed.map((c) => `  ${c}`).join('\n')}`);
+        if (e.committed.length) this.#print(`Wrote:\n${e.committed.map((c) => `  ${path.isAbsolute(c) ? path.relative(process.cwd(), c) || c : c}`).join('\n')}`);
         else if (!ok) this.#print(p('dim', 'No outputs were changed.'));
         return;
       }

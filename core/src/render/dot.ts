@@ -2,7 +2,7 @@
  * Graphviz DOT for `odibi dag --format dot`, for users who want Graphviz's own layouts and output formats.
  */
 import type { Dag } from '../graph/dag.js';
-import { dagEdges, LAYER_COLOURS } from './mermaid.js';
+import { dagEdges, LAYER_COLOURS } from './edges.js';
 
 export function toDot(dag: Dag): string {
   const lines = [
@@ -12,8 +12,7 @@ export function toDot(dag: Dag): string {
     '  edge [fontname="Helvetica", fontsize=10, color="#6b7280"];',
   ];
   for (const name of dag.order) {
-    const step = dag.steps.get(name);
-    if (!step) continue;
+    const step = dag.steps.get(name)!;
     const c = LAYER_COLOURS[step.layer];
     const label = `${quote(name)}\\n${quote(`${step.layer} · ${step.type}`)}`;
     lines.push(`  "${quote(name)}" [label="${label}", fillcolor="${c.fill}", color="${c.stroke}", fontcolor="${c.text}"];`);

@@ -4,8 +4,9 @@
  */
 import dagre from '@dagrejs/dagre';
 import type { Dag } from '../graph/dag.js';
+import type { StepConfig } from '../config/model.js';
 import { LAYERS } from '../config/model.js';
-import { dagEdges, LAYER_COLOURS } from './mermaid.js';
+import { dagEdges, LAYER_COLOURS } from './edges.js';
 
 /** dagre 3.1.3's declarations use extensionless imports that NodeNext cannot resolve, so the API is typed here. */
 interface Point { x: number; y: number }
@@ -34,18 +35,18 @@ const LEGEND_H = 30;
 
 export function toSvg(dag: Dag): string {
   const ids = new Map(dag.order.map((name, i) => [name, `n${i}`]));
-  const edges = dagEdges(dag);
+  const edges = dagEdges(dag).map((e) => ({ ...e, label: truncate(e.keys.join(', '), MAX_LABEL_CHARS) }));
   const g = new graphlib.Graph();
   g.setGraph({ rankdir: 'LR', nodesep: 24, ranksep: 56, edgesep: 12, marginx: MARGIN, marginy: MARGIN });
   g.setDefaultEdgeLabel(() => ({}));
   for (const name of dag.order) {
-    const step = dag.steps.get(name);
+    const step = dag.steps.get(name)!;
     const textW = Math.max(truncate(name, MAX_NAME_CHARS).length * CHAR_W, subtitle(step).length * SMALL_CHAR_W);
     g.setNode(ids.get(name)!, { width: clamp(textW + 2 * PAD_X, MIN_NODE_W, MAX_NODE_W), height: NODE_H });
   }
   for (const e of edges) {
-    const label = truncate(e.keys.join(', '), MAX_LABEL_CHARS);
-    g.setEdge(ids.get(e.from)!, ids.get(e.to)!, { width: label.length ? label.length * SMALL_CHAR_W + 8 : 0, height: label.length ? LABEL_H : 0, labelpos: 'c' });
+    const labelled = e.label.length > 0;
+    g.setEdge(ids.get(e.from)!, ids.get(e.to)!, { width: labelled ? e.label.length * SMALL_CHAR_W + 8 : 0, height: labelled ? LABEL_H : 0, labelpos: 'c' });
   }
   layout(g);
 
@@ -66,14 +67,14 @@ export function toSvg(dag: Dag): string {
     const title = `${e.from} → ${e.to}${e.keys.length ? `: ${e.keys.join(', ')}` : ''}`;
     out.push(`<g class="edge"><title>${xml(title)}</title><path d="M${points.join(' L')}" fill="none" stroke="#6b7280" stroke-width="1.3"${dash} marker-end="url(#arrow)"/>`);
     if (e.keys.length && layoutEdge.x !== undefined && layoutEdge.y !== undefined) {
-      out.push(`<text class="edge-label" x="${num(layoutEdge.x)}" y="${num(layoutEdge.y + LEGEND_H + 3)}" font-size="10" text-anchor="middle" fill="#374151" stroke="#ffffff" stroke-width="3" paint-order="stroke">${xml(truncate(e.keys.join(', '), MAX_LABEL_CHARS))}</text>`);
+      out.push(`<text class="edge-label" x="${num(layoutEdge.x)}" y="${num(layoutEdge.y + LEGEND_H + 3)}" font-size="10" text-anchor="middle" fill="#374151" stroke="#ffffff" stroke-width="3" paint-order="stroke">${xml(e.label)}</text>`);
     }
     out.push('</g>');
   }
   for (const name of dag.order) {
-    const step = dag.steps.get(name);
+    const step = dag.steps.get(name)!;
     const n = g.node(ids.get(name)!);
-    const c = step ? LAYER_COLOURS[step.layer] : { fill: '#ffffff', stroke: '#6b7280', text: '#111827' };
+    const c = LAYER_COLOURS[step.layer];
     const cx = n.x;
     const cy = n.y + LEGEND_H;
     out.push(
@@ -100,8 +101,8 @@ function legendItems(): { parts: string[]; width: number } {
   return { parts, width: x - MARGIN };
 }
 
-function subtitle(step: { layer: string; type: string } | undefined): string {
-  return step ? `${step.layer} · ${step.type}` : '';
+function subtitle(step: StepConfig): string {
+  return `${step.layer} · ${step.type}`;
 }
 
 /** Cuts by code point so a surrogate pair is never split. */

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `npm run bench`: builds, then runs the benchmarks (ratios against raw DuckDB in the same run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1
+bash scripts/setup.sh
+npx turbo run build --output-logs=errors-only
+node core/bench/run.mjs

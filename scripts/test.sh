@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm test`: sets up what is missing (npm packages, PostgreSQL), builds, and runs every test
+# suite, then prints one closing line with the totals.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1
+bash scripts/setup.sh --system || exit 1
+npx turbo run build --output-logs=errors-only || exit 1
+rm -rf .test-results && mkdir -p .test-results
+status=0
+for ws in core test; do
+  echo "› tests: $ws"
+  (cd "$ws" && npx vitest run --reporter=default --reporter=json --outputFile.json="../.test-results/$ws.json") || status=1
+done
+node scripts/test-summary.mjs .test-results || status=1
+exit $status
