@@ -60,7 +60,11 @@ export class ConfigError extends OdibiError {
         : `${problems.length} problems in the pipeline config`,
       problems.length === 1 ? { ...first, file: first.file ?? file } : { file },
     );
-    this.problems = problems.map((p) => ({ ...p, file: p.file ?? file }));
+    // In file order, so the list reads top to bottom like the config.
+    this.problems = problems
+      .map((p, i) => ({ p: { ...p, file: p.file ?? file }, i }))
+      .sort((a, b) => (a.p.line ?? Infinity) - (b.p.line ?? Infinity) || a.i - b.i)
+      .map(({ p }) => p);
   }
 
   override describe(): string {

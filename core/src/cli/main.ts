@@ -89,5 +89,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv).then((code) => {
-  process.exitCode = code;
+  // Exit even if user code left timers or sockets open (e.g. a function step that timed out);
+  // the empty writes let buffered output drain first.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 });

@@ -43,7 +43,7 @@ export class Progress {
         return;
       case 'step_success':
         this.#running.delete(e.step);
-        this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(`${count(e.rowsIn)} → ${count(e.rowsOut)} rows`, 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}`);
+        this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.layer === 'connect' ? 'connected' : `${count(e.rowsIn)} → ${count(e.rowsOut)} rows`, 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}`);
         return;
       case 'step_retry':
         this.#print(`${p('yellow', '↻')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${p('yellow', `attempt ${e.attempt} failed, retrying in ${duration(e.delayMs)}: ${firstLine(e.error.message)}`)}`);

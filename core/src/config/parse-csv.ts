@@ -9,17 +9,26 @@ import type { RawPipeline } from './model.js';
 import { rowsToRawSteps, type ConfigRow } from './rows.js';
 
 export function parseCsvPipeline(text: string, file: string, project?: string): RawPipeline {
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: { record: string[]; info: { lines: number }; raw: string }[];
+  let lastGoodLine = 0;
   try {
-    records = parse(text, { info: true, skip_empty_lines: true, relax_column_count: false, bom: true }) as never;
+    records = parse(text, {
+      info: true, raw: true, skip_empty_lines: true, relax_column_count: false, bom: true,
+      on_record: (record, context) => {
+        lastGoodLine = context.lines;
+        return record;
+      },
+    }) as never;
   } catch (err) {
-    const e = err as Error & { lines?: number; column?: number | string; code?: string };
+    const e = err as Error & { lines?: number; code?: string };
+    // csv-parse reports where it gave up (for an unclosed quote: the end of the file); the broken
+    // record starts right after the last good one, which is where the user has to look.
+    const line = Math.min(e.lines ?? Infinity, lastGoodLine + 1);
     throw new ConfigError(
       [{
-        message: `malformed CSV: ${e.message}`,
+        message: `malformed CSV: ${e.message.replace(/ at line \d+/, '')}`,
         file,
-        line: e.lines,
-        column: typeof e.column === 'number' ? e.column + 1 : undefined,
+        line: Number.isFinite(line) ? line : undefined,
         hint: 'quote any field that contains commas or JSON, doubling quotes inside it ("{""a"": 1}")',
       }],
       file,
@@ -29,9 +38,15 @@ export function parseCsvPipeline(text: string, file: string, project?: string): 
     throw new ConfigError([{ message: 'the CSV file is empty', file, line: 1, hint: 'start with the header Layer,StepName,StepType,Engine,Value,Params,Inputs,Outputs,Metadata' }], file);
   }
   const [header, ...body] = records;
-  const rows: ConfigRow[] = body.map(({ record, info }) => ({
+  const rows: ConfigRow[] = body.map(({ record, info, raw }) => ({
     cells: Object.fromEntries(header.record.map((h, i) => [h.trim(), record[i]])),
-    origin: { file, line: info.lines },
+    origin: { file, line: startLine(info.lines, raw) },
   }));
   return { file, steps: rowsToRawSteps(header.record.map((h) => h.trim()), rows, file, project) };
+}
+
+/** A record that spans lines (a newline inside a quoted cell) is reported where it starts. */
+function startLine(endLine: number, raw: string): number {
+  const body = raw.replace(/^[\r\n]+/, '').replace(/\r?\n$/, '');
+  return endLine - (body.match(/\n/g)?.length ?? 0);
 }

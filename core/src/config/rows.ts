@@ -50,7 +50,7 @@ export function rowsToRawSteps(header: string[], rows: ConfigRow[], file: string
   const selected = rows
     .filter((r) => project === undefined || !projectCol || String(r.cells[projectCol] ?? '') === project)
     .filter((r) => !enabledCol || isEnabled(r.cells[enabledCol]))
-    .map((r, i) => ({ r, i, order: orderCol ? Number(r.cells[orderCol]) : NaN }));
+    .map((r, i) => ({ r, i, order: orderCol ? orderOf(r.cells[orderCol]) : NaN }));
   if (orderCol) {
     // Stable: rows without an order keep file order after the ordered ones.
     selected.sort((a, b) => (Number.isNaN(a.order) ? Infinity : a.order) - (Number.isNaN(b.order) ? Infinity : b.order) || a.i - b.i);
@@ -86,6 +86,12 @@ export function rowsToRawSteps(header: string[], rows: ConfigRow[], file: string
   });
   if (problems.length > 0) throw new ConfigError(problems, file);
   return steps;
+}
+
+/** Empty or NULL execution_order means "no order", not 0. */
+function orderOf(v: unknown): number {
+  if (v === null || v === undefined || (typeof v === 'string' && v.trim() === '')) return NaN;
+  return Number(v);
 }
 
 function isEnabled(v: unknown): boolean {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { buildDag } from '../graph/dag.js';
+import { buildDag, suggest } from '../graph/dag.js';
 import { substituteEnv } from './env.js';
 import {
   ENGINE_ALIASES, LAYERS, STEP_TYPES, defaultType,
@@ -57,7 +57,10 @@ export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const enabled: StepConfig[] = [];
-  const disabled = new Map<string, StepConfig>();
+  const disabled: StepConfig[] = [];
+  // Keys declared by steps rejected for their own problems: their readers must not also be told
+  // that "no step produces" them.
+  const rejectedOutputs = new Set<string>();
   const secrets: string[] = [];
 
   if (raw.steps.length === 0) {
@@ -66,13 +69,17 @@ export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}
 
   raw.steps.forEach((rawStep, index) => {
     const step = toStep(rawStep, index, problems, warnings, secrets, options.env);
-    if (!step) return;
+    if (!step) {
+      const outs = rawStep.fields.outputs;
+      if (outs && typeof outs === 'object') for (const k of Object.values(outs)) if (typeof k === 'string') rejectedOutputs.add(k);
+      return;
+    }
     if (step.enabled) enabled.push(step.config);
-    else disabled.set(step.config.name, step.config);
+    else disabled.push(step.config);
   });
 
   const seenNames = new Map<string, StepConfig>();
-  for (const s of [...enabled, ...disabled.values()]) {
+  for (const s of [...enabled, ...disabled]) {
     const prior = seenNames.get(s.name);
     if (prior) problems.push({ message: `duplicate step name '${s.name}' (also declared at ${where(prior)})`, step: s.name, file: s.origin.file, line: s.origin.line, hint: 'step names must be unique; rename one of them' });
     else seenNames.set(s.name, s);
@@ -88,7 +95,7 @@ export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}
 
   if (problems.length === 0 || enabled.length > 0) {
     const unique = [...new Map(enabled.map((s) => [s.name, s])).values()];
-    problems.push(...buildDag(unique, disabled).problems);
+    problems.push(...buildDag(unique, new Map(disabled.map((d) => [d.name, d])), rejectedOutputs).problems);
   }
   if (problems.length > 0) throw new ConfigError(problems, raw.file);
 
@@ -137,12 +144,12 @@ function toStep(
 
   const layer = f.layer.trim().toLowerCase();
   if (!(LAYERS as readonly string[]).includes(layer)) {
-    push(`unknown layer '${f.layer}'`, `use one of ${LAYERS.join(', ')}`);
+    push(`unknown layer '${f.layer}'`, `${suggest(layer, [...LAYERS], '')} use one of ${LAYERS.join(', ')}`.trim());
     ok = false;
   }
   const type = (f.type?.trim().toLowerCase() || (ok ? defaultType(layer as Layer) : 'sql'));
   if (!(STEP_TYPES as readonly string[]).includes(type)) {
-    push(`unknown type '${f.type}'`, `use one of ${STEP_TYPES.join(', ')}`);
+    push(`unknown type '${f.type}'`, `${suggest(type, [...STEP_TYPES], '')} use one of ${STEP_TYPES.join(', ')}`.trim());
     ok = false;
   } else if (ok && !TYPES_BY_LAYER[layer as Layer].includes(type as StepType)) {
     push(`type '${type}' is not supported for layer '${layer}'`, `${layer} steps take type ${TYPES_BY_LAYER[layer as Layer].join(' or ')}`);

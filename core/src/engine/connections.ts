@@ -4,7 +4,7 @@
  * query on one; store steps write a table to one. Writes become visible when the run commits.
  */
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import type { Database } from 'sql.js';
@@ -79,6 +79,7 @@ class DuckDBFileConnection implements Connection {
 
   static async open(spec: ConnectionSpec): Promise<Connection> {
     const catalog = `conn_${spec.name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    await mkdir(path.dirname(spec.target), { recursive: true });
     const s = await spec.openSession();
     try {
       await s.run(`ATTACH ${str(spec.target)} AS ${ident(catalog)}`);

@@ -48,10 +48,21 @@ export class OutputTransaction {
     return this.#pending.length;
   }
 
+  /**
+   * Commits every action in order. If one fails, the ones not yet committed are rolled back and a
+   * CommitFailure says which targets did land before it.
+   */
   async commit(): Promise<string[]> {
     const done: string[] = [];
-    for (const a of this.#pending.splice(0)) {
-      await a.commit();
+    while (this.#pending.length) {
+      const a = this.#pending[0];
+      try {
+        await a.commit();
+      } catch (err) {
+        await this.rollback();
+        throw new CommitFailure(a.target, done, err);
+      }
+      this.#pending.shift();
       done.push(a.target);
     }
     return done;
@@ -59,5 +70,12 @@ export class OutputTransaction {
 
   async rollback(): Promise<void> {
     await Promise.allSettled(this.#pending.splice(0).map((a) => a.rollback()));
+  }
+}
+
+export class CommitFailure extends Error {
+  constructor(readonly target: string, readonly committed: string[], cause: unknown) {
+    super(`could not commit ${target}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'CommitFailure';
   }
 }

@@ -6,7 +6,7 @@
  */
 import { errorMessage, OdibiError, StepTimeoutError } from '../errors.js';
 import type { Plan, PlannedStep } from '../graph/plan.js';
-import { OutputTransaction, type StagedAction } from '../engine/staging.js';
+import { CommitFailure, OutputTransaction, type StagedAction } from '../engine/staging.js';
 import type { DatasetInfo, ErrorInfo, SchemaDiff } from './events.js';
 import type { EventBus } from './event-bus.js';
 import { backoffMs, policyOf } from './retry.js';
@@ -112,7 +112,8 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
           const delayMs = backoffMs(policy, attempt);
           bus.emit({ type: 'step_retry', step: step.name, layer: step.layer, attempt, error: toErrorInfo(err), delayMs });
           await sleep(delayMs);
-          continue;
+          // Another step may have failed the run while this one waited.
+          if (!aborted) continue;
         }
         failed.push(step.name);
         bus.emit({ type: 'step_error', step: step.name, layer: step.layer, attempt, durationMs: performance.now() - t0, error: toErrorInfo(err) });
@@ -157,7 +158,12 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
     if (commit) committed = await tx.commit();
     else await tx.rollback();
   } catch (err) {
-    commitError = { name: 'CommitError', message: `committing outputs failed: ${errorMessage(err)}`, hint: 'earlier outputs in this run may already be in place; rerun after fixing the cause' };
+    if (err instanceof CommitFailure) committed = err.committed;
+    commitError = {
+      name: 'CommitError',
+      message: `committing outputs failed: ${errorMessage(err)}`,
+      hint: committed.length ? `these outputs were already replaced: ${committed.join(', ')}; rerun after fixing the cause` : 'no output was changed; rerun after fixing the cause',
+    };
     await tx.rollback();
   }
   const status = failed.length === 0 && !commitError ? 'success' : 'failed';

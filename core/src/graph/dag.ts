@@ -31,7 +31,12 @@ export function connectionOf(step: StepConfig): string | undefined {
  * Builds the graph and reports every dangling reference and cycle. `disabled` names steps that
  * exist but are switched off, so a reference to one gets a precise message.
  */
-export function buildDag(steps: readonly StepConfig[], disabled: ReadonlyMap<string, StepConfig> = new Map()): DagResult {
+export function buildDag(
+  steps: readonly StepConfig[],
+  disabled: ReadonlyMap<string, StepConfig> = new Map(),
+  /** Keys declared by steps that failed validation: reading one is not a second error. */
+  unverified: ReadonlySet<string> = new Set(),
+): DagResult {
   const problems: ConfigProblem[] = [];
   const byName = new Map(steps.map((s) => [s.name, s]));
   const producers = new Map<string, string>();
@@ -47,6 +52,8 @@ export function buildDag(steps: readonly StepConfig[], disabled: ReadonlyMap<str
       if (producer) {
         if (producer !== s.name) deps.add(producer);
         else problems.push({ message: `input '${alias}' reads '${key}', which this same step outputs`, step: s.name, ...at(s), hint: 'give the output a new dataset key' });
+      } else if (unverified.has(key)) {
+        continue;
       } else if (disabledProducers.has(key)) {
         problems.push({ message: `input '${alias}' reads '${key}', produced by step '${disabledProducers.get(key)}' which is disabled`, step: s.name, ...at(s), hint: `enable '${disabledProducers.get(key)}' or change this input` });
       } else {
