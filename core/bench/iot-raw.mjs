@@ -66,8 +66,10 @@ async function runPipelineByHand(configFile, outDir) {
   const baseDir = path.dirname(path.resolve(configFile));
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
+  const stepMs = {};
   try {
     for (const step of config.steps) {
+      const t0 = performance.now();
       const out = step.outputs ? Object.values(step.outputs)[0] : undefined;
       const input = step.inputs ? Object.values(step.inputs)[0] : undefined;
       if (step.layer === 'ingest') {
@@ -88,39 +90,56 @@ async function runPipelineByHand(configFile, outDir) {
       } else {
         throw new Error(`the baseline does not handle ${step.layer}/${step.type ?? ''} step '${step.name}'`);
       }
+      stepMs[step.name] = Math.round(performance.now() - t0);
     }
   } finally {
     conn.closeSync();
     instance.closeSync();
   }
-  return config.steps.length;
+  return stepMs;
 }
 
 /**
- * Compares what both variants wrote: every parquet/json output must hold the same rows (as a
- * multiset; doubles compared after rounding to 6 decimals so parallel sums may differ in the
- * last bit). Reports the mismatching files, so a wrong baseline cannot pass unnoticed.
+ * Compares what both variants wrote, file by file: the same columns, the same row count, the same
+ * multiset of values in every non-floating-point column, and for each floating-point column the
+ * same sum within a relative 1e-6. Floats are not compared row by row because DuckDB's parallel
+ * aggregation is not bit-reproducible: at 5M readings two runs of the very same baseline give a
+ * few device-days whose round(avg(...), 3) differs by 0.001. A baseline doing different work
+ * (missing rows, another filter, other statuses) still fails loudly.
  */
 async function verify(odibiOut, rawOut, files) {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
+  const query = async (sql) => (await conn.runAndReadAll(sql)).getRowObjectsJS();
   const problems = [];
   const rows = {};
   for (const rel of files) {
-    // Types may differ after a JS round trip (e.g. BIGINT vs INTEGER), so compare text forms,
-    // with doubles rounded first.
-    const norm = async (dir) => {
-      const file = str(path.join(dir, rel));
-      const source = rel.endsWith('.json') ? `read_json(${file})` : `read_parquet(${file})`;
-      const cols = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJS();
-      const exprs = cols.map((c) => (/DOUBLE|FLOAT|DECIMAL/.test(c.column_type) ? `round(${ident(c.column_name)}::DOUBLE, 6)::VARCHAR` : `${ident(c.column_name)}::VARCHAR`));
-      return `SELECT ${exprs.join(', ')} FROM ${source}`;
-    };
-    const a = await norm(odibiOut);
-    const b = await norm(rawOut);
-    const diff = (await conn.runAndReadAll(`SELECT (SELECT count(*) FROM (${a} EXCEPT ALL ${b})) + (SELECT count(*) FROM (${b} EXCEPT ALL ${a})) AS n, (SELECT count(*) FROM (${a})) AS rows`)).getRowObjectsJS()[0];
-    rows[rel] = Number(diff.rows);
-    if (Number(diff.n) !== 0) problems.push(`${rel}: ${diff.n} rows differ`);
+    const source = (dir) => `${rel.endsWith('.json') ? 'read_json' : 'read_parquet'}(${str(path.join(dir, rel))})`;
+    const [a, b] = [source(odibiOut), source(rawOut)];
+    const columns = await query(`DESCRIBE SELECT * FROM ${a}`);
+    const names = (await query(`DESCRIBE SELECT * FROM ${b}`)).map((c) => c.column_name);
+    if (names.join() !== columns.map((c) => c.column_name).join()) {
+      problems.push(`${rel}: columns differ (${columns.map((c) => c.column_name).join(', ')} vs ${names.join(', ')})`);
+      continue;
+    }
+    const isFloat = (c) => /DOUBLE|FLOAT|DECIMAL/.test(c.column_type);
+    // Compared as text, so an integer type changed by a JS round trip is not a difference.
+    const exact = columns.filter((c) => !isFloat(c)).map((c) => `${ident(c.column_name)}::VARCHAR`).join(', ') || '1';
+    const sums = columns.filter(isFloat).map((c) => `sum(${ident(c.column_name)})::DOUBLE AS ${ident(c.column_name)}`);
+    const [counts] = await query(`SELECT (SELECT count(*) FROM ${a}) AS a, (SELECT count(*) FROM ${b}) AS b,
+      (SELECT count(*) FROM (SELECT ${exact} FROM ${a} EXCEPT ALL SELECT ${exact} FROM ${b})) AS only_a,
+      (SELECT count(*) FROM (SELECT ${exact} FROM ${b} EXCEPT ALL SELECT ${exact} FROM ${a})) AS only_b`);
+    rows[rel] = Number(counts.a);
+    if (counts.a !== counts.b) problems.push(`${rel}: ${counts.a} rows vs ${counts.b}`);
+    else if (counts.only_a || counts.only_b) problems.push(`${rel}: ${counts.only_a} rows differ in non-float columns`);
+    if (sums.length) {
+      const [sa] = await query(`SELECT ${sums.join(', ')} FROM ${a}`);
+      const [sb] = await query(`SELECT ${sums.join(', ')} FROM ${b}`);
+      for (const [col, x] of Object.entries(sa)) {
+        const y = sb[col];
+        if ((x === null) !== (y === null) || Math.abs(x - y) > 1e-6 * Math.max(1, Math.abs(x))) problems.push(`${rel}: sum(${col}) ${x} vs ${y}`);
+      }
+    }
   }
   conn.closeSync();
   instance.closeSync();
@@ -130,8 +149,8 @@ async function verify(odibiOut, rawOut, files) {
 main(async () => {
   const [mode, a, b, ...files] = process.argv.slice(2);
   if (mode === 'run') {
-    const { ms, value: steps } = await timed(() => runPipelineByHand(a, b));
-    return report({ wallMs: ms, steps });
+    const { ms, value: stepMs } = await timed(() => runPipelineByHand(a, b));
+    return report({ wallMs: ms, steps: Object.keys(stepMs).length, stepMs });
   }
   if (mode === 'verify') return report(await verify(a, b, files));
   throw new Error('usage: iot-raw.mjs run <pipeline.json> <outDir> | verify <odibiOut> <rawOut> <file>...');
