@@ -82,9 +82,12 @@ export function sometimes(inputs, ctx) {
     const cfg = await writePipeline(dir, [
       { layer: 'ingest', name: 'heavy', type: 'sql', value: 'SELECT count(*) FROM range(100000000000) a', params: { timeout_ms: 300 }, outputs: { data: 'h' } },
     ]);
+    const started = Date.now();
     const r = await odibi(['run', cfg]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/timed out after 300 ms/);
+    // The query is really stopped: the process does not wait for it to finish.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('explains a missing export and a bad return value', async () => {

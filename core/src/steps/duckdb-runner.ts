@@ -30,6 +30,8 @@ export class DuckDBStepRunner implements StepRunner {
   readonly #o: RunnerOptions;
   readonly #connections = new Map<string, Connection>();
   readonly #datasets = new Map<string, DatasetInfo>();
+  /** Attempts still running, including ones the executor gave up on after a timeout. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: RunnerOptions) {
     this.#o = options;
@@ -40,12 +42,25 @@ export class DuckDBStepRunner implements StepRunner {
     return this.#datasets;
   }
 
-  async run(planned: PlannedStep, _attempt: number, signal: AbortSignal): Promise<StepResult> {
+  run(planned: PlannedStep, attempt: number, signal: AbortSignal): Promise<StepResult> {
+    const p = this.#run(planned, attempt, signal);
+    const tracked = p.catch(() => undefined).finally(() => this.#inFlight.delete(tracked));
+    this.#inFlight.add(tracked);
+    return p;
+  }
+
+  async #run(planned: PlannedStep, _attempt: number, signal: AbortSignal): Promise<StepResult> {
     const { step } = planned;
     const { engine, pipeline, runId, tmpDir } = this.#o;
     const session = await engine.session();
     const staged: StagedAction[] = [];
-    const onAbort = () => session.interrupt();
+    // An interrupt that arrives before DuckDB has started the query is lost, so keep sending it
+    // until the attempt ends.
+    let interrupter: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      session.interrupt();
+      interrupter = setInterval(() => session.interrupt(), 50);
+    };
     signal.addEventListener('abort', onAbort);
     const ctx: StepContext = {
       step, pipeline, runId, session, signal, tmpDir,
@@ -76,6 +91,7 @@ export class DuckDBStepRunner implements StepRunner {
       await Promise.allSettled(staged.map((s) => s.rollback()));
       throw wrap(step.name, err);
     } finally {
+      clearInterval(interrupter);
       signal.removeEventListener('abort', onAbort);
       session.close();
     }
@@ -101,7 +117,15 @@ export class DuckDBStepRunner implements StepRunner {
     return { key, alias, rows, schema, sample };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Waits (briefly) for abandoned attempts to stop before the engine closes: closing a connection
+   * in the middle of a query would block until the query ends. A user function that never returns
+   * cannot be stopped, so the wait is bounded.
+   */
+  async close(graceMs = 3000): Promise<void> {
+    if (this.#inFlight.size) {
+      await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    }
     await Promise.allSettled([...this.#connections.values()].map((c) => c.close()));
   }
 }
