@@ -6,33 +6,15 @@ import { createPlan, type PlannedStep, type PlanOptions } from '../graph/plan.js
 import { EventBus } from './event-bus.js';
 import type { DatasetInfo, EventOf, RunEvent, RunEventType } from './events.js';
 import { execute, type ExecuteOptions, type RunSummary, type StepResult, type StepRunner } from './executor.js';
+import { stepConfig, type StepSpec } from '../testing/step-config.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pipeline builders
 // ---------------------------------------------------------------------------------------------
 
-interface StepSpec {
-  inputs?: Record<string, string>;
-  outputs?: Record<string, string>;
-  dependsOn?: string[];
-  params?: Record<string, unknown>;
-}
 
 function step(layer: Layer, name: string, spec: StepSpec = {}): StepConfig {
-  return {
-    layer,
-    name,
-    type: layer === 'transform' ? 'sql' : 'config_op',
-    engine: 'duckdb',
-    declaredEngine: 'duckdb',
-    value: layer === 'transform' ? 'SELECT 1' : '',
-    params: spec.params ?? {},
-    metadata: {},
-    inputs: spec.inputs ?? {},
-    outputs: spec.outputs ?? {},
-    dependsOn: spec.dependsOn ?? [],
-    origin: { file: '/proj/pipeline.json' },
-  };
+  return stepConfig(layer, name, { ...spec, file: '/proj/pipeline.json' });
 }
 
 function pipeline(steps: StepConfig[], name = 'test_pipeline'): Pipeline {

@@ -3,33 +3,15 @@ import type { Layer, Pipeline, StepConfig } from '../config/model.js';
 import { SelectionError } from '../errors.js';
 import { buildDag, type Dag } from './dag.js';
 import { createPlan, type PlanOptions } from './plan.js';
+import { stepConfig, type StepSpec } from '../testing/step-config.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: steps are described by what they read and write, as in a config file.
 // ---------------------------------------------------------------------------------------------
 
-interface StepSpec {
-  reads?: string[];
-  writes?: string[];
-  dependsOn?: string[];
-  connection?: string;
-}
 
 function step(layer: Layer, name: string, spec: StepSpec = {}, line?: number): StepConfig {
-  return {
-    layer,
-    name,
-    type: layer === 'transform' ? 'sql' : 'config_op',
-    engine: 'duckdb',
-    declaredEngine: 'duckdb',
-    value: layer === 'transform' ? 'SELECT * FROM data' : `${name}.csv`,
-    params: spec.connection ? { connection: spec.connection } : {},
-    metadata: {},
-    inputs: Object.fromEntries((spec.reads ?? []).map((k) => [k, k])),
-    outputs: Object.fromEntries((spec.writes ?? []).map((k) => [k, k])),
-    dependsOn: spec.dependsOn ?? [],
-    origin: { file: 'pipeline.json', line },
-  };
+  return stepConfig(layer, name, { ...spec, line });
 }
 
 function pipelineOf(steps: StepConfig[]): Pipeline {

@@ -4,29 +4,11 @@ import type { Layer, StepConfig } from '../config/model.js';
 import { toMermaid } from './mermaid.js';
 import { toDot } from './dot.js';
 import { toSvg } from './svg.js';
+import { stepConfig, type StepSpec } from '../testing/step-config.js';
 
-interface StepSpec {
-  inputs?: Record<string, string>;
-  outputs?: Record<string, string>;
-  dependsOn?: string[];
-  connection?: string;
-}
 
 function step(layer: Layer, name: string, spec: StepSpec = {}): StepConfig {
-  return {
-    layer,
-    name,
-    type: layer === 'transform' ? 'sql' : 'config_op',
-    engine: 'duckdb',
-    declaredEngine: 'duckdb',
-    value: '',
-    params: spec.connection ? { connection: spec.connection } : {},
-    metadata: {},
-    inputs: spec.inputs ?? {},
-    outputs: spec.outputs ?? {},
-    dependsOn: spec.dependsOn ?? [],
-    origin: { file: 'x.json' },
-  };
+  return stepConfig(layer, name, { ...spec, file: 'x.json' });
 }
 
 function dagOf(steps: StepConfig[]): Dag {

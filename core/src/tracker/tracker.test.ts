@@ -12,29 +12,11 @@ import { createPlan } from '../graph/plan.js';
 import type { RunRecord } from './run-record.js';
 import { newRunId, RunStore } from './run-store.js';
 import { Tracker } from './tracker.js';
+import { stepConfig, type StepSpec } from '../testing/step-config.js';
 
-interface StepSpec {
-  inputs?: Record<string, string>;
-  outputs?: Record<string, string>;
-  dependsOn?: string[];
-  params?: Record<string, unknown>;
-}
 
 function step(layer: Layer, name: string, spec: StepSpec = {}): StepConfig {
-  return {
-    layer,
-    name,
-    type: layer === 'transform' ? 'sql' : 'config_op',
-    engine: 'duckdb',
-    declaredEngine: 'pandas',
-    value: '',
-    params: spec.params ?? {},
-    metadata: {},
-    inputs: spec.inputs ?? {},
-    outputs: spec.outputs ?? {},
-    dependsOn: spec.dependsOn ?? [],
-    origin: { file: '/proj/sales.json' },
-  };
+  return stepConfig(layer, name, { ...spec, file: '/proj/sales.json' });
 }
 
 // load_orders ──┐
