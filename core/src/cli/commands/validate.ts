@@ -3,7 +3,7 @@ import { loadPipeline } from '../../config/load.js';
 import { createPlan } from '../../graph/plan.js';
 import { LAYERS } from '../../config/model.js';
 import { EXIT, reportError } from '../errors.js';
-import { painter } from '../format.js';
+import { painter, plural } from '../format.js';
 
 export async function validateCommand(config: string, o: { project?: string; json?: boolean }): Promise<number> {
   try {
@@ -15,7 +15,7 @@ export async function validateCommand(config: string, o: { project?: string; jso
     }
     const p = painter(process.stdout);
     const byLayer = LAYERS.map((l) => [l, pipeline.steps.filter((s) => s.layer === l).length] as const).filter(([, n]) => n > 0);
-    process.stdout.write(`${p('green', '✔')} ${config}: pipeline '${pipeline.name}' is valid — ${pipeline.steps.length} steps in ${plan.levels.length} levels (${byLayer.map(([l, n]) => `${n} ${l}`).join(', ')})\n`);
+    process.stdout.write(`${p('green', '✔')} ${config}: pipeline '${pipeline.name}' is valid — ${plural(pipeline.steps.length, 'step')} in ${plural(plan.levels.length, 'level')} (${byLayer.map(([l, n]) => `${n} ${l}`).join(', ')})\n`);
     plan.levels.forEach((level, i) => process.stdout.write(p('dim', `  level ${i}: ${level.join(', ')}\n`)));
     for (const w of warnings) process.stdout.write(`${p('yellow', 'warning:')} ${w.step ? `step '${w.step}': ` : ''}${w.message}\n`);
     return EXIT.ok;
