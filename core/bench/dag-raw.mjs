@@ -27,12 +27,17 @@ async function statementsOf(mode, file) {
 main(async () => {
   const [mode, file] = process.argv.slice(2);
   const steps = await statementsOf(mode, file);
+  let rows = 0;
   const { ms } = await timed(async () => {
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
-    for (const statements of steps) for (const sql of statements) await conn.run(sql);
+    for (const statements of steps) {
+      for (const sql of statements.slice(0, -1)) await conn.run(sql);
+      // CREATE TABLE ... AS answers with the rows it stored: the check that both sides did the same work.
+      rows += Number((await conn.runAndReadAll(statements.at(-1))).getRows()[0][0]);
+    }
     conn.closeSync();
     instance.closeSync();
   });
-  report({ wallMs: ms, steps: steps.length });
+  report({ wallMs: ms, steps: steps.length, rows });
 });

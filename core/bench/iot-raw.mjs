@@ -2,13 +2,14 @@
 // @duckdb/node-api, with no framework around it.
 //
 //   node iot-raw.mjs run    <pipeline.json> <outDir>    run the pipeline's statements directly
-//   node iot-raw.mjs verify <odibiOutDir> <rawOutDir>   check both variants wrote the same data
+//   node iot-raw.mjs verify <odibiRoot> <rawRoot> <file>...   check both variants wrote the same data
 //
 // Why it is a fair baseline: everything that decides DuckDB's work is read from the same
 // pipeline.json ODIBI runs (file paths, read_csv options, every transform's SQL, the function
 // step's params, output paths and formats), so the two can never drift. It uses one in-memory
-// instance with DuckDB's default threads (as ODIBI does) and one connection, binds each step's
-// input aliases exactly as ODIBI does (CREATE TEMP VIEW alias AS SELECT * FROM table), and runs the
+// instance with DuckDB's default threads (as ODIBI does) and one connection, gives each step its
+// input aliases (CREATE TEMP VIEW alias AS SELECT * FROM table: a step's SQL reads its inputs by
+// alias; three views in all, so how aliases are bound costs nothing measurable here), and runs the
 // steps one after another in declaration order. The one step that is not SQL, rate_devices
 // (transforms.ts#rateDevices), is ported to plain JS below with the same arithmetic: rows are read
 // with getRowObjectsJS(), graded in JS and appended back through a DuckDB appender — the same

@@ -29,5 +29,6 @@ main(async () => {
   }
   // Per-step durations as the tracker saw them, to tell where the time went.
   const stepMs = Object.fromEntries(Object.values(result.record.steps).map((s) => [s.name, s.durationMs]));
-  report({ wallMs: ms, steps: result.succeeded.length, workers: result.record.options.workers, stepMs });
+  const rows = [...result.results.values()].reduce((n, r) => n + r.outputs.reduce((m, o) => m + o.rows, 0), 0);
+  report({ wallMs: ms, steps: result.succeeded.length, rows, workers: result.record.options.workers, stepMs });
 });

@@ -6,7 +6,7 @@
 import { parseTree, printParseErrorCode, getNodeValue, type Node, type ParseError } from 'jsonc-parser';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { RawPipeline, RawStep } from './model.js';
-import { lineColumn } from './text-position.js';
+import { lineColumn, lineStarts } from './text-position.js';
 
 export function parseJsonPipeline(text: string, file: string): RawPipeline {
   const errors: ParseError[] = [];
@@ -41,9 +41,10 @@ export function parseJsonPipeline(text: string, file: string): RawPipeline {
     );
   }
 
+  const starts = lineStarts(text);
   const steps: RawStep[] = (stepsNode.children ?? []).map((child, index) => {
     const value = getNodeValue(child);
-    const { line } = lineColumn(text, child.offset);
+    const { line } = lineColumn(text, child.offset, starts);
     const fields = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { __notAnObject: value, __index: index };
     return { fields, origin: { file, line } };
   });

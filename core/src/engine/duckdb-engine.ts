@@ -43,6 +43,9 @@ export function datasetTable(key: string): string {
 export class DuckDBEngine {
   readonly #instance: DuckDBInstance;
   readonly #sessions = new Set<Session>();
+  /** Connections returned by finished steps, reused: opening one per step costs more than a tiny query. */
+  readonly #idle: DuckDBConnection[] = [];
+  #closed = false;
 
   private constructor(instance: DuckDBInstance) {
     this.#instance = instance;
@@ -65,23 +68,32 @@ export class DuckDBEngine {
   }
 
   async session(): Promise<Session> {
-    const s = new Session(await this.#instance.connect(), () => this.#sessions.delete(s));
+    const conn = this.#idle.pop() ?? (await this.#instance.connect());
+    const s = new Session(conn, (reusable) => {
+      this.#sessions.delete(s);
+      if (reusable && !this.#closed) this.#idle.push(conn);
+      else conn.closeSync();
+    });
     this.#sessions.add(s);
     return s;
   }
 
   close(): void {
+    this.#closed = true;
     for (const s of this.#sessions) s.close();
+    for (const c of this.#idle.splice(0)) c.closeSync();
     this.#instance.closeSync();
   }
 }
 
 export class Session {
   readonly conn: DuckDBConnection;
-  readonly #onClose: () => void;
+  readonly #onClose: (reusable: boolean) => void;
+  #interrupted = false;
+  readonly #counts = new Map<string, number>();
   #closed = false;
 
-  constructor(conn: DuckDBConnection, onClose: () => void) {
+  constructor(conn: DuckDBConnection, onClose: (reusable: boolean) => void) {
     this.conn = conn;
     this.#onClose = onClose;
   }
@@ -94,18 +106,25 @@ export class Session {
     return (await this.conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
   }
 
-  /** Makes each input dataset readable under its alias for the SQL of this session only. */
-  async bindInputs(inputs: Readonly<Record<string, string>>): Promise<void> {
-    for (const [alias, key] of Object.entries(inputs)) {
-      await this.run(`CREATE OR REPLACE TEMP VIEW ${ident(alias)} AS SELECT * FROM ${datasetTable(key)}`);
-    }
+  /**
+   * Runs a query and stores its result as dataset `key`; returns the row count. `inputs` (alias →
+   * dataset key) become non-materialized CTEs around the query, so its table names are the aliases
+   * without any per-step state: one statement, nothing to clean up, nothing shared between steps.
+   */
+  async materialize(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<number> {
+    const query = stripTrailingSemicolons(selectSql);
+    const ctes = Object.entries(inputs).map(([alias, k]) => `${ident(alias)} AS NOT MATERIALIZED (SELECT * FROM ${datasetTable(k)})`);
+    const body = ctes.length ? `WITH ${ctes.join(', ')} SELECT * FROM (${query}\n)` : query;
+    const reader = await this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${datasetTable(key)} AS ${body}`);
+    const rows = reader.getRows();
+    const count = rows.length && rows[0].length ? Number(rows[0][0]) : await this.count(key);
+    this.#counts.set(key, count);
+    return count;
   }
 
-  /** Runs a query and stores its result as dataset `key`. Returns the row count. */
-  async materialize(key: string, selectSql: string): Promise<number> {
-    const reader = await this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${datasetTable(key)} AS ${stripTrailingSemicolons(selectSql)}`);
-    const rows = reader.getRows();
-    return rows.length && rows[0].length ? Number(rows[0][0]) : this.count(key);
+  /** Row count of a dataset this session wrote, if it knows it without a query. */
+  writtenRows(key: string): number | undefined {
+    return this.#counts.get(key);
   }
 
   async drop(key: string): Promise<void> {
@@ -146,6 +165,7 @@ export class Session {
   /** Stores JS columns as dataset `key` with the given DuckDB column types. */
   async writeColumns(key: string, data: JsColumns): Promise<number> {
     await this.writeColumnsTo(datasetTable(key), data, { catalog: CATALOG, schema: DATA_SCHEMA, table: key });
+    this.#counts.set(key, data.rowCount);
     return data.rowCount;
   }
 
@@ -179,13 +199,15 @@ export class Session {
   }
 
   interrupt(): void {
-    if (!this.#closed) this.conn.interrupt();
+    if (this.#closed) return;
+    this.#interrupted = true;
+    this.conn.interrupt();
   }
 
+  /** Ends the session; its connection goes back to the pool unless it was interrupted. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.conn.closeSync();
-    this.#onClose();
+    this.#onClose(!this.#interrupted);
   }
 }

@@ -113,7 +113,7 @@ export class DuckDBStepRunner implements StepRunner {
       for (const d of dates) if (typeof safe[d] === 'string') safe[d] = (safe[d] as string).slice(0, 10);
       return safe;
     });
-    const rows = await session.count(key);
+    const rows = session.writtenRows(key) ?? (await session.count(key));
     return { key, alias, rows, schema, sample };
   }
 

@@ -4,19 +4,17 @@
  */
 import { StepError } from '../errors.js';
 import { arrowToColumns, columnsToArrow, isArrowTable, rowsToColumns } from '../engine/arrow-bridge.js';
-import type { JsColumns } from '../engine/duckdb-engine.js';
-import { ident } from '../engine/sql.js';
+import { datasetTable, type JsColumns } from '../engine/duckdb-engine.js';
 import type { StepContext } from './context.js';
 import { loadFunction } from './load-function.js';
 
 export async function runFunctionStep(ctx: StepContext): Promise<void> {
   const { step, session } = ctx;
   const fn = await loadFunction(ctx);
-  await session.bindInputs(step.inputs);
   const inputs: Record<string, unknown> = {};
   const hints = new Map<string, string>();
-  for (const alias of Object.keys(step.inputs)) {
-    const data = await session.readColumns(ident(alias));
+  for (const [alias, key] of Object.entries(step.inputs)) {
+    const data = await session.readColumns(datasetTable(key));
     for (const c of data.schema) if (!hints.has(c.name)) hints.set(c.name, c.type);
     inputs[alias] = columnsToArrow(data);
   }

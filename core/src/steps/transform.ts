@@ -4,6 +4,5 @@ import { runFunctionStep } from './function-step.js';
 
 export const runTransform: StepHandler = async (ctx) => {
   if (ctx.step.type === 'function') return runFunctionStep(ctx);
-  await ctx.session.bindInputs(ctx.step.inputs);
-  await ctx.session.materialize(onlyOutput(ctx.step).key, ctx.step.value);
+  await ctx.session.materialize(onlyOutput(ctx.step).key, ctx.step.value, ctx.step.inputs);
 };
