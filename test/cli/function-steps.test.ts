@@ -1,5 +1,5 @@
 /** TypeScript/JavaScript function steps: Arrow in, Arrow or rows out, retries and timeouts. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { events, odibi } from '../helpers/cli.js';
@@ -27,6 +27,39 @@ export async function square(inputs: { n: Table }, ctx: { params: { factor: numb
     const r = await odibi(['run', cfg]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await readFile(path.join(dir, 'out/s.csv'), 'utf8')).toBe('id,squared\n0,0.0\n1,2.0\n2,8.0\n3,18.0\n4,32.0\n');
+  });
+
+  it('compiles TypeScript that imports other TypeScript and reads files beside itself', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'rates.json'), '{"rate": 3}');
+    await writeFile(path.join(dir, 'helpers.ts'), 'export const triple = (n: number): number => n * 3;\n');
+    await writeFile(path.join(dir, 'main.ts'), `
+import { readFileSync } from 'node:fs';
+import { triple } from './helpers';
+const { rate } = JSON.parse(readFileSync(new URL('./rates.json', import.meta.url), 'utf8')) as { rate: number };
+export function apply(inputs: { n: { toArray(): { id: number }[] } }) {
+  return inputs.n.toArray().map((r) => ({ id: r.id, tripled: triple(r.id), rated: r.id * rate }));
+}
+`);
+    const cfg = await writePipeline(dir, [
+      numbers,
+      { layer: 'transform', name: 't', type: 'function', value: 'main.ts#apply', inputs: { n: 'n' }, outputs: { data: 't' } },
+      { layer: 'store', name: 'out', value: 'out/t.csv', inputs: { data: 't' } },
+    ]);
+    const r = await odibi(['run', cfg]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await readFile(path.join(dir, 'out/t.csv'), 'utf8')).toBe('id,tripled,rated\n0,0,0\n1,3,3\n2,6,6\n3,9,9\n4,12,12\n');
+    // The compiled copy existed only while it was imported.
+    expect((await readdir(dir)).filter((f) => f.endsWith('.mjs'))).toEqual([]);
+  });
+
+  it('reports a TypeScript syntax error with the file and line', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'broken.ts'), 'export function f() {\n  return [{ a: 1 ];\n}\n');
+    const cfg = await writePipeline(dir, [{ layer: 'ingest', name: 'b', type: 'function', value: 'broken.ts#f', outputs: { data: 'b' } }]);
+    const r = await odibi(['run', cfg]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/cannot load broken\.ts: [\s\S]*broken\.ts:2:17: ERROR: Expected "}" but found "]"/);
   });
 
   it('keeps the types of passed-through columns when rows are returned', async () => {

@@ -6,11 +6,11 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Database } from 'sql.js';
 import { loadSqlJs } from '../config/load-sqlite.js';
 import { datasetTable, type ColumnSchema, type JsColumns, type Session } from './duckdb-engine.js';
-import { rowsToColumns } from './arrow-bridge.js';
+import { rowsToColumns } from './js-columns.js';
 import { ident, str, stripTrailingSemicolons } from './sql.js';
 import { stageFile, type StagedAction } from './staging.js';
 
@@ -230,6 +230,7 @@ const RAW_TEXT_TYPES = new Set([20, 1082, 1114, 1700]);
 
 class PostgresConnection implements Connection {
   readonly kind = 'postgres' as const;
+  #types?: typeof pg.types;
   constructor(readonly name: string, private readonly url: string) {}
 
   static async open(spec: ConnectionSpec): Promise<Connection> {
@@ -240,17 +241,21 @@ class PostgresConnection implements Connection {
   }
 
   private async client(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url });
+    // `pg` loads only when a pipeline connects to PostgreSQL.
+    const { default: pgLib } = await import('pg');
+    this.#types ??= pgLib.types;
+    const client = new pgLib.Client({ connectionString: this.url });
     await client.connect();
     return client;
   }
 
   async ingest(session: Session, sql: string, key: string): Promise<number> {
     const client = await this.client();
+    const types = this.#types!;
     try {
       const res = await client.query({
         text: stripTrailingSemicolons(sql),
-        types: { getTypeParser: (oid: number, format?: string) => (RAW_TEXT_TYPES.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text')) },
+        types: { getTypeParser: (oid: number, format?: string) => (RAW_TEXT_TYPES.has(oid) ? (v: string) => v : types.getTypeParser(oid, format as 'text')) },
       } as pg.QueryConfig);
       const schema: ColumnSchema[] = res.fields.map((f) => ({ name: f.name, type: PG_TO_DUCK[f.dataTypeID] ?? 'VARCHAR' }));
       const columns = schema.map((c) => res.rows.map((row) => fromPg(row[c.name], c.type)));

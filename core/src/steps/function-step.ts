@@ -3,16 +3,18 @@
  * Arrow Table or row objects (or, for several outputs, an object of them keyed by output alias).
  */
 import { StepError } from '../errors.js';
-import { arrowToColumns, columnsToArrow, isArrowTable, rowsToColumns } from '../engine/arrow-bridge.js';
+import { rowsToColumns } from '../engine/js-columns.js';
 import { datasetTable, type JsColumns } from '../engine/duckdb-engine.js';
 import type { StepContext } from './context.js';
 import { loadFunction } from './load-function.js';
 
 export async function runFunctionStep(ctx: StepContext): Promise<void> {
   const { step, session } = ctx;
-  const fn = await loadFunction(ctx);
+  // apache-arrow loads only when a pipeline has a function step.
+  const [fn, { arrowToColumns, columnsToArrow, isArrowTable }] = await Promise.all([loadFunction(ctx), import('../engine/arrow-bridge.js')]);
   const inputs: Record<string, unknown> = {};
   const hints = new Map<string, string>();
+  const toColumns = (value: unknown, alias: string): JsColumns => (isArrowTable(value) ? arrowToColumns(value) : rowsOf(step.name, value, alias, hints));
   for (const [alias, key] of Object.entries(step.inputs)) {
     const data = await session.readColumns(datasetTable(key));
     for (const c of data.schema) if (!hints.has(c.name)) hints.set(c.name, c.type);
@@ -27,7 +29,7 @@ export async function runFunctionStep(ctx: StepContext): Promise<void> {
   }
   const outputs = Object.entries(step.outputs);
   if (outputs.length === 1) {
-    await session.writeColumns(outputs[0][1], toColumns(step.name, result, outputs[0][0], hints));
+    await session.writeColumns(outputs[0][1], toColumns(result, outputs[0][0]));
     return;
   }
   if (!result || typeof result !== 'object' || Array.isArray(result) || isArrowTable(result)) {
@@ -36,12 +38,11 @@ export async function runFunctionStep(ctx: StepContext): Promise<void> {
   for (const [alias, key] of outputs) {
     const part = (result as Record<string, unknown>)[alias];
     if (part === undefined) throw new StepError(step.name, `the function returned no '${alias}' output`, { hint: `return { ${outputs.map(([a]) => `${a}: ...`).join(', ')} }` });
-    await session.writeColumns(key, toColumns(step.name, part, alias, hints));
+    await session.writeColumns(key, toColumns(part, alias));
   }
 }
 
-function toColumns(stepName: string, value: unknown, alias: string, hints: ReadonlyMap<string, string>): JsColumns {
-  if (isArrowTable(value)) return arrowToColumns(value);
+function rowsOf(stepName: string, value: unknown, alias: string, hints: ReadonlyMap<string, string>): JsColumns {
   if (Array.isArray(value)) {
     if (value.some((r) => !r || typeof r !== 'object' || Array.isArray(r))) {
       throw new StepError(stepName, `output '${alias}': the function returned an array whose items are not row objects`, { hint: 'return an apache-arrow Table or an array of objects like [{ "id": 1, "score": 0.5 }]' });

@@ -6,7 +6,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StepError } from '../errors.js';
-import { rowsToColumns } from '../engine/arrow-bridge.js';
+import { rowsToColumns } from '../engine/js-columns.js';
 import { namedArgs, str } from '../engine/sql.js';
 import { isUrl, onlyOutput, resolvePath, type StepContext, type StepHandler } from './context.js';
 import { formatOf, readerFor } from './formats.js';

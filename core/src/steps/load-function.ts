@@ -1,8 +1,13 @@
 /**
- * Loads `module.ts#exportName` (or .js/.mjs) relative to the config. TypeScript runs through tsx
- * so users need no build step; modules are cached per process by their file URL.
+ * Loads `module.ts#exportName` (or .js/.mjs) relative to the config. TypeScript is compiled with
+ * esbuild (the module and the relative imports it makes, packages left as imports) so users need
+ * no build step; the compiled file lives beside the source for the moment it takes to import it,
+ * so package imports resolve exactly as they would from the source. Modules are cached per
+ * process by source content.
  */
-import { access } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StepError } from '../errors.js';
@@ -22,18 +27,9 @@ export async function loadFunction(ctx: StepContext): Promise<UserFunction> {
   } catch {
     throw new StepError(step.name, `function module not found: ${modulePath}`, { hint: `paths are relative to the config folder ${pipeline.baseDir}` });
   }
-  const url = pathToFileURL(modulePath).href;
-  let loading = cache.get(url);
-  if (!loading) {
-    loading = /\.(c|m)?tsx?$/.test(modulePath)
-      ? import('tsx/esm/api').then(({ tsImport }) => tsImport(url, { parentURL: import.meta.url }) as Promise<Record<string, unknown>>)
-      : (import(url) as Promise<Record<string, unknown>>);
-    cache.set(url, loading);
-    loading.catch(() => cache.delete(url));
-  }
   let mod: Record<string, unknown>;
   try {
-    mod = await loading;
+    mod = /\.(c|m)?tsx?$/.test(modulePath) ? await importTypeScript(modulePath) : await importOnce(pathToFileURL(modulePath).href);
   } catch (err) {
     throw new StepError(step.name, `cannot load ${path.basename(modulePath)}: ${(err as Error).message}`, { cause: err, hint: 'fix the module so it compiles and imports cleanly' });
   }
@@ -45,4 +41,57 @@ export async function loadFunction(ctx: StepContext): Promise<UserFunction> {
     });
   }
   return fn as UserFunction;
+}
+
+function importOnce(url: string): Promise<Record<string, unknown>> {
+  let loading = cache.get(url);
+  if (!loading) {
+    loading = import(url) as Promise<Record<string, unknown>>;
+    cache.set(url, loading);
+    loading.catch(() => cache.delete(url));
+  }
+  return loading;
+}
+
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  const { build } = await import('esbuild');
+  const sourceUrl = pathToFileURL(file).href;
+  const result = await build({
+    entryPoints: [file],
+    bundle: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    sourcemap: 'inline',
+    logLevel: 'silent',
+    // The module sees its own location, not the compiled copy's.
+    define: { 'import.meta.url': JSON.stringify(sourceUrl) },
+  });
+  const code = result.outputFiles[0].text;
+  const digest = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const key = `${sourceUrl}#${digest}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+
+  const loading = (async () => {
+    const beside = path.join(path.dirname(file), `.${path.basename(file)}.${digest}.odibi.mjs`);
+    let target = beside;
+    try {
+      await writeFile(beside, code);
+    } catch {
+      // A read-only source folder: compile into the temp dir (package imports then resolve from there).
+      target = path.join(os.tmpdir(), `odibi-${digest}.mjs`);
+      await writeFile(target, code);
+    }
+    try {
+      return (await import(pathToFileURL(target).href)) as Record<string, unknown>;
+    } finally {
+      await rm(target, { force: true });
+    }
+  })();
+  cache.set(key, loading);
+  loading.catch(() => cache.delete(key));
+  return loading;
 }
