@@ -7,6 +7,8 @@ export interface ErrorDetails {
   step?: string;
   file?: string;
   line?: number;
+  /** Where in a file without lines, e.g. "transformation_config row 3" of a SQLite config. */
+  row?: string;
   column?: number;
   hint?: string;
   cause?: unknown;
@@ -16,6 +18,7 @@ export class OdibiError extends Error {
   readonly step?: string;
   readonly file?: string;
   readonly line?: number;
+  readonly row?: string;
   readonly column?: number;
   readonly hint?: string;
 
@@ -25,6 +28,7 @@ export class OdibiError extends Error {
     this.step = details.step;
     this.file = details.file;
     this.line = details.line;
+    this.row = details.row;
     this.column = details.column;
     this.hint = details.hint;
   }
@@ -36,6 +40,7 @@ export class OdibiError extends Error {
       let loc = this.file;
       if (this.line !== undefined) loc += `:${this.line}`;
       if (this.line !== undefined && this.column !== undefined) loc += `:${this.column}`;
+      if (this.line === undefined && this.row) loc += ` (${this.row})`;
       where.push(loc);
     }
     if (this.step) where.push(`step '${this.step}'`);

@@ -68,6 +68,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows,
     log: (step, message) => bus.emit({ type: 'step_log', step, message }),
   });
+  runner.prepare(plan);
   try {
     const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs });
     await tracker.saved();

@@ -12,7 +12,10 @@ export function parseJsonPipeline(text: string, file: string): RawPipeline {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   if (errors.length > 0 || !root) {
-    const problems: ConfigProblem[] = errors.map((e) => ({
+    // One mistake often yields several errors at the same spot (a trailing comma: "property name
+    // expected" and "value expected"); the first says it best.
+    const firstAtOffset = errors.filter((e, i) => errors.findIndex((x) => x.offset === e.offset) === i);
+    const problems: ConfigProblem[] = firstAtOffset.map((e) => ({
       message: `malformed JSON: ${describeJsonError(printParseErrorCode(e.error))}`,
       file,
       ...lineColumn(text, e.offset),

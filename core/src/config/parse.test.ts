@@ -1,5 +1,5 @@
-import { describe, it, expect } from 'vitest';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { afterAll, describe, it, expect } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -34,8 +34,12 @@ function row(layer: string, name: string, fields: { type?: string; engine?: stri
 const ingestRow = (name: string, key: string, ...extra: Cell[]): Cell[] =>
   row('ingest', name, { value: `data/${name}.csv`, outputs: { data: key } }, ...extra);
 
+const made: string[] = [];
+afterAll(() => Promise.all(made.map((d) => rm(d, { recursive: true, force: true }))));
+
 async function tempFile(name: string, content: string | Uint8Array): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'odibi-parse-'));
+  made.push(dir);
   const file = path.join(dir, name);
   await writeFile(file, content);
   return file;
@@ -71,6 +75,13 @@ async function sqliteConfig(rows: { layer: string; name: string; value: string; 
 // ---------------------------------------------------------------------------------------------
 
 describe('malformed JSON', () => {
+  it('a trailing comma is one problem, not two', async () => {
+    const file = await tempFile('pipeline.json', '[\n  {"layer": "ingest", "name": "a", "value": "x.csv", "outputs": {"data": "k"},}\n]\n');
+    const err = await rejected(file);
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toMatchObject({ line: 2 });
+  });
+
   it('a missing comma on line 5 is reported with line and column', async () => {
     const lines = [
       '[',
@@ -231,6 +242,15 @@ describe('CSV configs', () => {
 });
 
 describe('SQLite configs', () => {
+  it('problems name the table row of the step', async () => {
+    const file = await sqliteConfig([
+      { layer: 'ingest', name: 'load', value: 'x.csv', outputs: '{"data": "raw"}', order: 1 },
+      { layer: 'transform', name: 'clean', value: 'SELECT 1', inputs: '{"d": "nowhere"}', outputs: '{"data": "c"}', order: 2 },
+    ]);
+    const err = await rejected(file);
+    expect(err.describe()).toMatch(/config\.db \(transformation_config row 2\): step 'clean': input 'd' reads dataset 'nowhere'/);
+  });
+
   const rows = [
     { layer: 'ingest', name: 'iot_sites', value: 'data/sites.csv', outputs: '{"data": "sites"}', project: 'iot', order: 2 },
     { layer: 'ingest', name: 'sales_load', value: 'data/sales.csv', outputs: '{"data": "sales"}', project: 'sales', order: 1 },

@@ -73,6 +73,7 @@ export function rowsToRawSteps(header: string[], rows: ConfigRow[], file: string
             step: stepName || undefined,
             file,
             line: r.origin.line,
+            row: r.origin.row,
             hint: `write a JSON object in the ${column} cell, e.g. {"key": "value"}`,
           });
           continue;

@@ -325,6 +325,13 @@ describe('${env:NAME} in params', () => {
   });
 });
 
+describe('disabled steps and the environment', () => {
+  it('a disabled step may reference variables that are not set', () => {
+    const { pipeline } = validate([ingest('load', 'raw'), ingest('legacy', 'old', { enabled: false, params: { password: '${env:NOT_SET}' } })], {});
+    expect(pipeline.steps.map((s) => s.name)).toEqual(['load']);
+  });
+});
+
 describe('file location', () => {
   it('baseDir is the folder of the config file, not the working directory', async () => {
     const dir = await tempDir();

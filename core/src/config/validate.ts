@@ -81,14 +81,14 @@ export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}
   const seenNames = new Map<string, StepConfig>();
   for (const s of [...enabled, ...disabled]) {
     const prior = seenNames.get(s.name);
-    if (prior) problems.push({ message: `duplicate step name '${s.name}' (also declared at ${where(prior)})`, step: s.name, file: s.origin.file, line: s.origin.line, hint: 'step names must be unique; rename one of them' });
+    if (prior) problems.push({ message: `duplicate step name '${s.name}' (also declared at ${where(prior)})`, step: s.name, file: s.origin.file, line: s.origin.line, row: s.origin.row, hint: 'step names must be unique; rename one of them' });
     else seenNames.set(s.name, s);
   }
   const seenKeys = new Map<string, string>();
   for (const s of enabled) {
     for (const key of Object.values(s.outputs)) {
       const prior = seenKeys.get(key);
-      if (prior !== undefined && prior !== s.name) problems.push({ message: `duplicate output key '${key}' (also written by step '${prior}')`, step: s.name, file: s.origin.file, line: s.origin.line, hint: 'each dataset key is produced by exactly one step; rename one output' });
+      if (prior !== undefined && prior !== s.name) problems.push({ message: `duplicate output key '${key}' (also written by step '${prior}')`, step: s.name, file: s.origin.file, line: s.origin.line, row: s.origin.row, hint: 'each dataset key is produced by exactly one step; rename one output' });
       else seenKeys.set(key, s.name);
     }
   }
@@ -119,7 +119,7 @@ function where(s: StepConfig): string {
 function toStep(
   raw: RawStep, index: number, problems: ConfigProblem[], warnings: ConfigProblem[], secrets: string[], env?: NodeJS.ProcessEnv,
 ): { config: StepConfig; enabled: boolean } | undefined {
-  const loc = { file: raw.origin.file, line: raw.origin.line };
+  const loc = { file: raw.origin.file, line: raw.origin.line, row: raw.origin.row };
   const label = typeof raw.fields.name === 'string' && raw.fields.name ? raw.fields.name : undefined;
   const push = (message: string, hint?: string) => problems.push({ message, step: label, ...loc, hint: hint ?? undefined, ...(label ? {} : { message: `step #${index + 1}: ${message}` }) });
 
@@ -164,7 +164,8 @@ function toStep(
 
   const { value: params, missing: missingInParams, secrets: s1 } = substituteEnv(f.params ?? {}, env);
   const { value: value, missing: missingInValue, secrets: s2 } = substituteEnv(f.value === undefined ? '' : String(f.value), env);
-  for (const name of new Set([...missingInParams, ...missingInValue])) {
+  // A switched-off step needs no secrets.
+  for (const name of isEnabled(f.enabled) ? new Set([...missingInParams, ...missingInValue]) : []) {
     push(`environment variable ${name} is not set (referenced as \${env:${name}})`, `export ${name}=... before running, or remove the reference`);
     ok = false;
   }

@@ -94,8 +94,8 @@ export function buildDag(
   return { dag: { steps: byName, upstream, downstream, producers, order: topoOrder(steps.map((s) => s.name), upstream, downstream) }, problems };
 }
 
-function at(s: StepConfig): Pick<ConfigProblem, 'file' | 'line'> {
-  return { file: s.origin.file, line: s.origin.line };
+function at(s: StepConfig): Pick<ConfigProblem, 'file' | 'line' | 'row'> {
+  return { file: s.origin.file, line: s.origin.line, row: s.origin.row };
 }
 
 /** Kahn's algorithm; ties keep declaration order so runs are reproducible. */

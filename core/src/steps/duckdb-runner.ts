@@ -12,9 +12,10 @@ import { stageFile, type StagedAction } from '../engine/staging.js';
 import { jsonSafeRow } from '../engine/values.js';
 import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
-import type { PlannedStep } from '../graph/plan.js';
+import type { Plan, PlannedStep } from '../graph/plan.js';
 import type { StepContext } from './context.js';
 import { HANDLERS } from './index.js';
+import { preloadFunction } from './load-function.js';
 
 export interface RunnerOptions {
   pipeline: Pipeline;
@@ -35,6 +36,17 @@ export class DuckDBStepRunner implements StepRunner {
 
   constructor(options: RunnerOptions) {
     this.#o = options;
+  }
+
+  /**
+   * Warms up what the plan's function steps will need (apache-arrow, their compiled modules) in
+   * the background while the first steps run.
+   */
+  prepare(plan: Plan): void {
+    const fns = plan.steps.filter((p) => p.step.type === 'function');
+    if (fns.length === 0) return;
+    import('../engine/arrow-bridge.js').catch(() => undefined);
+    for (const p of fns) preloadFunction(this.#o.pipeline.baseDir, p.step.value);
   }
 
   /** Datasets produced so far (key → last measurement). */

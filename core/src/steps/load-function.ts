@@ -17,11 +17,26 @@ const cache = new Map<string, Promise<Record<string, unknown>>>();
 
 export type UserFunction = (...args: unknown[]) => unknown;
 
+function splitValue(baseDir: string, value: string): { modulePath: string; exportName: string } {
+  const hash = value.lastIndexOf('#');
+  return { modulePath: path.resolve(baseDir, value.slice(0, hash)), exportName: value.slice(hash + 1) };
+}
+
+function importModule(modulePath: string): Promise<Record<string, unknown>> {
+  return /\.(c|m)?tsx?$/.test(modulePath) ? importTypeScript(modulePath) : importOnce(pathToFileURL(modulePath).href);
+}
+
+/**
+ * Starts compiling and importing a function step's module ahead of the step, so that work is off
+ * the run's critical path. Failures are left for the step itself to report.
+ */
+export function preloadFunction(baseDir: string, value: string): void {
+  importModule(splitValue(baseDir, value).modulePath).catch(() => undefined);
+}
+
 export async function loadFunction(ctx: StepContext): Promise<UserFunction> {
   const { step, pipeline } = ctx;
-  const hash = step.value.lastIndexOf('#');
-  const modulePath = path.resolve(pipeline.baseDir, step.value.slice(0, hash));
-  const exportName = step.value.slice(hash + 1);
+  const { modulePath, exportName } = splitValue(pipeline.baseDir, step.value);
   try {
     await access(modulePath);
   } catch {
@@ -29,7 +44,7 @@ export async function loadFunction(ctx: StepContext): Promise<UserFunction> {
   }
   let mod: Record<string, unknown>;
   try {
-    mod = /\.(c|m)?tsx?$/.test(modulePath) ? await importTypeScript(modulePath) : await importOnce(pathToFileURL(modulePath).href);
+    mod = await importModule(modulePath);
   } catch (err) {
     throw new StepError(step.name, `cannot load ${path.basename(modulePath)}: ${(err as Error).message}`, { cause: err, hint: 'fix the module so it compiles and imports cleanly' });
   }
