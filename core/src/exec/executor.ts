@@ -90,7 +90,8 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
     }
   };
 
-  const runWithPolicy = async (planned: PlannedStep): Promise<void> => {
+  /** Runs a step through its attempts; resolves true if it succeeded. */
+  const runWithPolicy = async (planned: PlannedStep): Promise<boolean> => {
     const { step } = planned;
     const policy = policyOf(step, { timeoutMs: options.timeoutMs });
     for (let attempt = 1; ; attempt++) {
@@ -106,7 +107,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
           rowsIn: result.rowsIn, rowsOut: result.rowsOut, inputs: result.inputs, outputs: result.outputs,
           schemaDiff: result.schemaDiff, writes: result.staged.map((s) => s.target),
         });
-        return;
+        return true;
       } catch (err) {
         if (attempt <= policy.retries && !aborted) {
           const delayMs = backoffMs(policy, attempt);
@@ -117,31 +118,35 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
         }
         failed.push(step.name);
         bus.emit({ type: 'step_error', step: step.name, layer: step.layer, attempt, durationMs: performance.now() - t0, error: toErrorInfo(err) });
-        return;
+        return false;
       }
     }
   };
 
   await new Promise<void>((resolve) => {
     let running = 0;
+    // Steps whose dependencies have all succeeded, in plan order: each completion only looks at
+    // its own downstream steps, so scheduling stays linear in the size of the graph.
+    const ready = plan.steps.filter((p) => p.upstream.length === 0).map((p) => p.step.name);
     const pump = () => {
-      if (!aborted) {
-        for (const name of [...pending]) {
-          if (running >= workers) break;
-          if (remainingDeps.get(name) !== 0) continue;
-          pending.delete(name);
-          running++;
-          void runWithPolicy(byName.get(name)!).then(() => {
-            running--;
-            if (failed.includes(name)) {
-              if (options.keepGoing) skipDownstream(name);
-              else aborted = true;
-            } else {
-              for (const d of byName.get(name)!.downstream) remainingDeps.set(d, remainingDeps.get(d)! - 1);
+      while (!aborted && running < workers && ready.length) {
+        const name = ready.shift()!;
+        if (!pending.delete(name)) continue;
+        running++;
+        void runWithPolicy(byName.get(name)!).then((ok) => {
+          running--;
+          if (!ok) {
+            if (options.keepGoing) skipDownstream(name);
+            else aborted = true;
+          } else {
+            for (const d of byName.get(name)!.downstream) {
+              const left = remainingDeps.get(d)! - 1;
+              remainingDeps.set(d, left);
+              if (left === 0) ready.push(d);
             }
-            pump();
-          });
-        }
+          }
+          pump();
+        });
       }
       if (running === 0) {
         for (const name of [...pending]) skip(name, 'run_aborted', `run stopped after '${failed[0]}' failed (use --keep-going to run independent steps)`);
