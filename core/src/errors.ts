@@ -94,6 +94,9 @@ export class StepError extends OdibiError {
 /** A step ran longer than its timeout. */
 export class StepTimeoutError extends StepError {}
 
+/** A step was stopped because the run was cancelled (Ctrl-C). */
+export class StepCancelledError extends StepError {}
+
 /** Message of any thrown value, for logs and events. */
 export function errorMessage(err: unknown): string {
   if (err instanceof OdibiError) return err.describe();

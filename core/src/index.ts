@@ -39,5 +39,5 @@ export { toDot } from './render/dot.js';
 export { toSvg } from './render/svg.js';
 
 /** Errors */
-export { OdibiError, ConfigError, SelectionError, StepError, StepTimeoutError } from './errors.js';
+export { OdibiError, ConfigError, SelectionError, StepError, StepTimeoutError, StepCancelledError } from './errors.js';
 export type { ConfigProblem } from './errors.js';

@@ -33,6 +33,8 @@ export interface RunOptions extends PlanOptions, LoadOptions {
   /** DuckDB threads (default: all cores). */
   threads?: number;
   sampleRows?: number;
+  /** Aborting it cancels the run: running steps stop, outputs roll back. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult extends RunSummary {
@@ -70,7 +72,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   });
   runner.prepare(plan);
   try {
-    const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs });
+    const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs, signal: options.signal });
     await tracker.saved();
     return { ...summary, runId, plan, record: tracker.record, recordPath: store?.pathOf(runId) };
   } finally {

@@ -2,7 +2,8 @@
 import { ConfigError, OdibiError, SelectionError } from '../errors.js';
 import { painter } from './format.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** 130 for Ctrl-C, as shells report a process ended by SIGINT. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 export class UsageError extends OdibiError {}
 

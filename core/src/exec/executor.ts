@@ -4,7 +4,7 @@
  * failure (fail-fast) or, with keepGoing, skips only the failed step's dependents. Every change is
  * reported as an event. Outputs are committed together at the end, or rolled back.
  */
-import { errorMessage, OdibiError, StepTimeoutError } from '../errors.js';
+import { errorMessage, OdibiError, StepCancelledError, StepTimeoutError } from '../errors.js';
 import type { Plan, PlannedStep } from '../graph/plan.js';
 import { CommitFailure, OutputTransaction, type StagedAction } from '../engine/staging.js';
 import type { DatasetInfo, ErrorInfo, SchemaDiff } from './events.js';
@@ -32,6 +32,8 @@ export interface ExecuteOptions {
   /** Default per-step timeout when a step sets none. */
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Cancels the run (Ctrl-C): running steps are stopped, nothing new starts, outputs roll back. */
+  signal?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -65,6 +67,10 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
   const results = new Map<string, StepResult>();
   const tx = new OutputTransaction();
   let aborted = false;
+  const cancel = () => {
+    aborted = true;
+  };
+  options.signal?.addEventListener('abort', cancel, { once: true });
 
   bus.emit({
     type: 'run_start', pipeline: plan.pipeline.name, configFile: plan.pipeline.file,
@@ -98,7 +104,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
       bus.emit({ type: 'step_start', step: step.name, layer: step.layer, attempt });
       const t0 = performance.now();
       try {
-        const result = await withTimeout(step.name, policy.timeoutMs, (signal) => runner.run(planned, attempt, signal));
+        const result = await guarded(step.name, policy.timeoutMs, options.signal, (signal) => runner.run(planned, attempt, signal));
         results.set(step.name, result);
         tx.add(result.staged);
         succeeded.push(step.name);
@@ -149,16 +155,19 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
         });
       }
       if (running === 0) {
-        for (const name of [...pending]) skip(name, 'run_aborted', `run stopped after '${failed[0]}' failed (use --keep-going to run independent steps)`);
+        const why = options.signal?.aborted ? 'the run was cancelled' : `run stopped after '${failed[0]}' failed (use --keep-going to run independent steps)`;
+        for (const name of [...pending]) skip(name, 'run_aborted', why);
         resolve();
       }
     };
     pump();
   });
 
+  options.signal?.removeEventListener('abort', cancel);
   let committed: string[] = [];
   let commitError: ErrorInfo | undefined;
-  const commit = failed.length === 0 || options.keepGoing;
+  // A cancelled run commits nothing, even with keepGoing.
+  const commit = !options.signal?.aborted && (failed.length === 0 || options.keepGoing);
   try {
     if (commit) committed = await tx.commit();
     else await tx.rollback();
@@ -178,19 +187,33 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
   return { status, succeeded, failed, skipped, results, committed, durationMs };
 }
 
-async function withTimeout<T>(step: string, timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs one attempt, stopping it when its timeout passes or the run is cancelled: the attempt's
+ * signal aborts (the runner interrupts its query) and the attempt fails at once.
+ */
+async function guarded<T>(step: string, timeoutMs: number, run: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  if (!timeoutMs) return work(controller.signal);
+  if (!timeoutMs && !run) return work(controller.signal);
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  let onCancel: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    if (timeoutMs) {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new StepTimeoutError(step, `timed out after ${timeoutMs} ms`, { hint: 'raise params.timeout_ms, or make the step faster' }));
+      }, timeoutMs);
+    }
+    onCancel = () => {
       controller.abort();
-      reject(new StepTimeoutError(step, `timed out after ${timeoutMs} ms`, { hint: 'raise params.timeout_ms, or make the step faster' }));
-    }, timeoutMs);
+      reject(new StepCancelledError(step, 'cancelled', { hint: 'the run was interrupted; no output was changed' }));
+    };
+    if (run?.aborted) onCancel();
+    else run?.addEventListener('abort', onCancel, { once: true });
   });
   try {
-    return await Promise.race([work(controller.signal), timeout]);
+    return await Promise.race([work(controller.signal), stopped]);
   } finally {
     clearTimeout(timer);
+    if (onCancel) run?.removeEventListener('abort', onCancel);
   }
 }

@@ -22,11 +22,20 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     const { pipeline, warnings } = await loadPipeline(config, { project: o.project });
     const hook = o.json ? (e: RunEvent) => { process.stdout.write(`${JSON.stringify(e)}\n`); } : new Progress(process.stdout).handle;
     if (!o.json) for (const w of warnings) process.stderr.write(`${painter(process.stderr)('yellow', 'warning:')} ${w.step ? `step '${w.step}': ` : ''}${w.message}\n`);
+    // First Ctrl-C: stop the running steps and roll the outputs back; a second one exits at once.
+    const cancel = new AbortController();
+    const onSigint = () => {
+      process.stderr.write('\ninterrupted: stopping running steps and rolling back outputs (Ctrl-C again to exit now)\n');
+      cancel.abort();
+      process.once('SIGINT', () => process.exit(EXIT.interrupted));
+    };
+    process.once('SIGINT', onSigint);
     const result = await runPipeline(pipeline, {
       workers: o.workers, only: o.only, skip: o.skip, keepGoing: o.keepGoing, stateDir: o.stateDir,
-      timeoutMs: o.timeout, hooks: [hook],
-    });
+      timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal,
+    }).finally(() => process.removeListener('SIGINT', onSigint));
     if (!o.json && result.recordPath) process.stdout.write(`${painter(process.stdout)('dim', `Run record: ${result.recordPath}`)}\n`);
+    if (cancel.signal.aborted) return EXIT.interrupted;
     return result.status === 'success' ? EXIT.ok : EXIT.failed;
   } catch (err) {
     return reportError(err, !!o.json);
