@@ -122,14 +122,6 @@ export class Session {
     return count;
   }
 
-  /** Row count of a dataset this session wrote, if it knows it without a query. */
-  writtenRows(key: string): number | undefined {
-    return this.#counts.get(key);
-  }
-
-  async drop(key: string): Promise<void> {
-    await this.run(`DROP TABLE IF EXISTS ${datasetTable(key)}`);
-  }
 
   async count(key: string): Promise<number> {
     const r = await this.conn.runAndReadAll(`SELECT count(*) FROM ${datasetTable(key)}`);
@@ -141,14 +133,20 @@ export class Session {
     return r.columnNames().map((name, i) => ({ name, type: r.columnTypes()[i].toString() }));
   }
 
-  async schemaOf(key: string): Promise<ColumnSchema[]> {
-    return this.describe(datasetTable(key));
-  }
-
-  /** First rows of a dataset as JSON-safe objects. */
-  async sample(key: string, n: number): Promise<Record<string, unknown>[]> {
-    const rows = await this.query(`SELECT * FROM ${datasetTable(key)} LIMIT ${Math.max(0, Math.floor(n))}`);
-    return rows.map(jsonSafeRow);
+  /**
+   * What the tracker records of a dataset: its schema, first `n` rows (JSON-safe; DATE values as
+   * calendar days) and row count. One query; the count comes free when this session wrote it.
+   */
+  async snapshot(key: string, n: number): Promise<{ rows: number; schema: ColumnSchema[]; sample: Record<string, unknown>[] }> {
+    const reader = await this.conn.runAndReadAll(`SELECT * FROM ${datasetTable(key)} LIMIT ${Math.max(0, Math.floor(n))}`);
+    const schema = reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i].toString() }));
+    const dates = schema.filter((c) => c.type === 'DATE').map((c) => c.name);
+    const sample = (reader.getRowObjectsJS() as Record<string, unknown>[]).map((row) => {
+      const safe = jsonSafeRow(row);
+      for (const d of dates) if (typeof safe[d] === 'string') safe[d] = (safe[d] as string).slice(0, 10);
+      return safe;
+    });
+    return { rows: this.#counts.get(key) ?? (await this.count(key)), schema, sample };
   }
 
   /** Reads a relation (a dataset table, view or subquery) column-wise as JS values. */

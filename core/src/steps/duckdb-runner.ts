@@ -7,9 +7,8 @@
 import type { Pipeline } from '../config/model.js';
 import { StepError } from '../errors.js';
 import type { Connection } from '../engine/connections.js';
-import { datasetTable, type DuckDBEngine, type Session } from '../engine/duckdb-engine.js';
+import type { DuckDBEngine, Session } from '../engine/duckdb-engine.js';
 import { stageFile, type StagedAction } from '../engine/staging.js';
-import { jsonSafeRow } from '../engine/values.js';
 import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
 import type { Plan, PlannedStep } from '../graph/plan.js';
@@ -114,19 +113,7 @@ export class DuckDBStepRunner implements StepRunner {
   }
 
   async #measure(session: Session, alias: string, key: string): Promise<DatasetInfo> {
-    const n = this.#o.sampleRows ?? 5;
-    // One query gives both the schema (column types) and the sample.
-    const reader = await session.conn.runAndReadAll(`SELECT * FROM ${datasetTable(key)} LIMIT ${n}`);
-    const schema = reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i].toString() }));
-    const dates = schema.filter((c) => c.type === 'DATE').map((c) => c.name);
-    const sample = (reader.getRowObjectsJS() as Record<string, unknown>[]).map((row) => {
-      const safe = jsonSafeRow(row);
-      // A DATE reads back as a midnight Date; show it as the calendar day it is.
-      for (const d of dates) if (typeof safe[d] === 'string') safe[d] = (safe[d] as string).slice(0, 10);
-      return safe;
-    });
-    const rows = session.writtenRows(key) ?? (await session.count(key));
-    return { key, alias, rows, schema, sample };
+    return { key, alias, ...(await session.snapshot(key, this.#o.sampleRows ?? 5)) };
   }
 
   /**
