@@ -7,6 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { ConfigError } from '../errors.js';
 import type { RawPipeline } from './model.js';
 import { rowsToRawSteps, type ConfigRow } from './rows.js';
+import { lineColumn } from './text-position.js';
 
 export function parseCsvPipeline(text: string, file: string, project?: string): RawPipeline {
   let records: { record: string[]; info: { lines: number }; raw: string }[];
@@ -20,15 +21,19 @@ export function parseCsvPipeline(text: string, file: string, project?: string): 
       },
     }) as never;
   } catch (err) {
-    const e = err as Error & { lines?: number; code?: string };
-    // csv-parse reports where it gave up (for an unclosed quote: the end of the file); the broken
-    // record starts right after the last good one, which is where the user has to look.
-    const line = Math.min(e.lines ?? Infinity, lastGoodLine + 1);
+    const e = err as Error & { lines?: number; code?: string; bytes?: number };
+    // For quoting errors csv-parse gives the byte offset of the offending character; otherwise
+    // point at the start of the broken record, right after the last good one.
+    const atByte = e.code !== 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH' && e.bytes !== undefined && e.bytes < Buffer.byteLength(text)
+      ? lineColumn(text, Buffer.from(text).subarray(0, e.bytes).toString().length)
+      : undefined;
+    const line = atByte?.line ?? Math.min(e.lines ?? Infinity, lastGoodLine + 1);
     throw new ConfigError(
       [{
-        message: `malformed CSV: ${e.message.replace(/ at line \d+/, '')}`,
+        message: `malformed CSV: ${e.message.replace(/ (at|on) line \d+/, '')}`,
         file,
         line: Number.isFinite(line) ? line : undefined,
+        column: atByte?.column,
         hint: 'quote any field that contains commas or JSON, doubling quotes inside it ("{""a"": 1}")',
       }],
       file,
