@@ -68,7 +68,7 @@ describe('exit codes', () => {
     await writeFile(cfg, 'Layer,StepName,StepType,Engine,Value,Params,Inputs,Outputs,Metadata\ningest,a,,pandas,x.csv,{},{},"{""data"": ""k""}",{}\ningest,b,,pandas,y.csv,{"oops": 1},{},{},{}\n');
     const r = await odibi(['validate', cfg]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/bad\.csv:3/);
+    expect(r.stderr).toMatch(/bad\.csv:3:\d+: malformed CSV/);
   });
 
   it('is 2 for usage errors: unknown flag, unknown command, bad --workers, unknown selector', async () => {
