@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, and nothing else: npm packages (from package-lock.json) and, with
-# --system, the Debian packages tests need (a real PostgreSQL server). Safe to run repeatedly.
+# --system, the Debian packages tests need (PostgreSQL, Jupyter). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,13 +11,20 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 
+# Debian packages: what tests need (--system) and what the notebook side of `npm start` needs
+# (--jupyter). Only the missing ones are installed, with one apt run.
+packages=()
 if [ "${1:-}" = "--system" ]; then
-  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-    echo "› installing PostgreSQL (Debian package) for the connector tests"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends postgresql >/dev/null
-  fi
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || packages+=(postgresql)
+fi
+if [ "${1:-}" = "--system" ] || [ "${1:-}" = "--jupyter" ]; then
+  [ -x /usr/bin/jupyter-nbconvert ] || packages+=(jupyter-client jupyter-nbconvert python3-nbclient jupyter-notebook python3-ipykernel)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "› installing Debian packages: ${packages[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi

@@ -8,7 +8,7 @@ bash scripts/setup.sh --system || exit 1
 npx turbo run build --output-logs=errors-only || exit 1
 rm -rf .test-results && mkdir -p .test-results
 status=0
-for ws in core test; do
+for ws in core kernel test; do
   echo "› tests: $ws"
   (cd "$ws" && npx vitest run --reporter=default --reporter=json --outputFile.json="../.test-results/$ws.json") || status=1
 done

@@ -1,0 +1,19 @@
+/**
+ * The composition root: protocol server + TypeScript kernel, and the process-level guards that
+ * keep one bad cell from killing the kernel.
+ */
+import { KernelServer } from './protocol/server.js';
+import { TypeScriptKernel } from './typescript-kernel.js';
+
+export async function startKernel(connectionFile: string): Promise<void> {
+  const kernel = new TypeScriptKernel({ rootDir: process.cwd() });
+  const server = await KernelServer.fromFile(connectionFile, kernel);
+  // Jupyter interrupts with SIGINT: stop the cell, never the process.
+  process.on('SIGINT', () => kernel.interrupt());
+  // Errors that escape a cell (a throwing timer, a rejected promise nobody awaited) are reported
+  // into the current cell's output and the kernel carries on.
+  process.on('uncaughtException', (err) => process.stderr.write(`Uncaught ${err.stack ?? err}\n`));
+  process.on('unhandledRejection', (reason) => process.stderr.write(`Unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`));
+  await server.start();
+  server.closed.then(() => process.exit(0));
+}

@@ -1,0 +1,66 @@
+"""Drives the odibi kernel through jupyter_client (Debian's) and prints one JSON object per scenario.
+
+The vitest suite in kernel.test.ts runs this with JUPYTER_PATH pointing at a test-local kernelspec
+and asserts on what a notebook client would see.
+"""
+import json
+import sys
+import time
+
+from jupyter_client.manager import start_new_kernel
+
+
+def main():
+    km, kc = start_new_kernel(kernel_name='odibi', startup_timeout=60)
+    results = {}
+
+    def run(code, timeout=60, interrupt_after=None):
+        msg_id = kc.execute(code)
+        if interrupt_after is not None:
+            time.sleep(interrupt_after)
+            km.interrupt_kernel()
+        outputs = []
+        while True:
+            m = kc.get_iopub_msg(timeout=timeout)
+            if m['parent_header'].get('msg_id') != msg_id:
+                continue
+            if m['msg_type'] == 'status':
+                if m['content']['execution_state'] == 'idle':
+                    break
+                continue
+            outputs.append({'type': m['msg_type'], **m['content']})
+        while True:
+            reply = kc.get_shell_msg(timeout=timeout)
+            if reply['parent_header'].get('msg_id') == msg_id:
+                break
+        return {'reply': reply['content'], 'outputs': outputs}
+
+    try:
+        results['value'] = run('const x: number = 40 + 2;\nx')
+        results['stdout'] = run('console.log("hello"); console.error("careful")')
+        results['runtime_error'] = run('function f(): never { throw new RangeError("too far"); }\nf()')
+        results['after_error'] = run('x + 1')
+        results['type_error'] = run('const s: string = 5;')
+        results['flood'] = run('for (let i = 0; i < 20000; i++) console.log("line " + i)', timeout=120)
+        results['display'] = run('import * as tslab from "tslab";\ntslab.display.html("<b>bold</b>")')
+        results['sync_interrupt'] = run('while (true) {}', interrupt_after=1.5)
+        results['after_sync_interrupt'] = run('x * 2')
+        results['async_interrupt'] = run('await new Promise((r) => setTimeout(r, 60000))', interrupt_after=1.0)
+        results['after_async_interrupt'] = run('"still alive"')
+        results['late_throw'] = run('setTimeout(() => { throw new Error("late") }, 10); 1')
+        time.sleep(0.3)
+        results['after_late_throw'] = run('2')
+        start = time.time()
+        counts = []
+        for i in range(300):
+            r = run(f'{i} + 1', timeout=30)
+            counts.append(r['reply']['execution_count'])
+        results['many_cells'] = {'seconds': time.time() - start, 'counts': [counts[0], counts[-1]], 'ok': all(c is not None for c in counts)}
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    json.dump(results, sys.stdout)
+
+
+if __name__ == '__main__':
+    main()
