@@ -33,6 +33,10 @@ export { Tracker } from './tracker/tracker.js';
 export { RunStore } from './tracker/run-store.js';
 export type { RunRecord, StepRecord, LineageEntry } from './tracker/run-record.js';
 
+/** Notebooks */
+export { NotebookSession } from './interactive/notebook-session.js';
+export type { DefineResult, StepFields, NotebookSessionOptions } from './interactive/notebook-session.js';
+
 /** Rendering */
 export { toMermaid } from './render/mermaid.js';
 export { toDot } from './render/dot.js';

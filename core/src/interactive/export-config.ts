@@ -1,0 +1,42 @@
+/**
+ * Writes recorded steps as a pipeline config (the core JSON contract). Paths are rewritten relative
+ * to the exported file's folder, so `odibi run <file>` works from anywhere.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { StepFields } from './notebook-session.js';
+
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** Layers and types whose `value` is a file path. */
+function valueIsPath(f: StepFields): boolean {
+  const type = typeof f.type === 'string' ? f.type : undefined;
+  if (f.layer === 'connect') return true;
+  if (f.layer === 'ingest') return type === undefined || type === 'config_op' || type === 'function';
+  if (f.layer === 'store' || f.layer === 'publish') return typeof (f.params as Record<string, unknown> | undefined)?.connection !== 'string' && type !== 'api';
+  return type === 'function';
+}
+
+function rebase(value: string, fromDir: string, toDir: string): string {
+  if (!value || URL_LIKE.test(value)) return value;
+  const [file, fragment] = value.includes('#') ? [value.slice(0, value.lastIndexOf('#')), value.slice(value.lastIndexOf('#'))] : [value, ''];
+  const rel = path.relative(toDir, path.resolve(fromDir, file)) || '.';
+  return `${rel.startsWith('.') ? rel : `./${rel}`}${fragment}`.replace(/^\.\/\.\.\//, '../');
+}
+
+export function toConfig(name: string, steps: readonly StepFields[], baseDir: string, exportDir: string): { name: string; steps: StepFields[] } {
+  return {
+    name,
+    steps: steps.map((s) => (valueIsPath(s) && typeof s.value === 'string' ? { ...s, value: rebase(s.value, baseDir, exportDir) } : { ...s })),
+  };
+}
+
+/** Writes the config atomically; returns its absolute path. */
+export async function exportConfig(file: string, name: string, steps: readonly StepFields[], baseDir: string): Promise<string> {
+  const target = path.resolve(baseDir, file);
+  await mkdir(path.dirname(target), { recursive: true });
+  const config = toConfig(name, steps, baseDir, path.dirname(target));
+  await writeFile(`${target}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+  await rename(`${target}.tmp`, target);
+  return target;
+}

@@ -1,0 +1,185 @@
+/**
+ * An interactive pipeline: steps defined one at a time (by notebook magics) run at once on a DuckDB
+ * database that lives as long as the session, and are recorded so the whole pipeline can be run
+ * from scratch or exported as a config. Re-defining a step for the same dataset key replaces it; a
+ * definition that fails validation or execution records nothing and keeps the earlier one.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Pipeline, RawStep, StepConfig } from '../config/model.js';
+import { validatePipeline } from '../config/validate.js';
+import { DuckDBEngine, datasetTable } from '../engine/duckdb-engine.js';
+import { errorMessage } from '../errors.js';
+import { friendlyRow } from '../engine/values.js';
+import type { DatasetInfo } from '../exec/events.js';
+import type { PlannedStep } from '../graph/plan.js';
+import { runPipeline, type RunOptions, type RunResult } from '../run.js';
+import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
+import { exportConfig } from './export-config.js';
+
+/** A step as a magic declares it: the JSON config fields. */
+export type StepFields = Record<string, unknown> & { layer: string; name: string };
+
+export interface DefineResult {
+  step: StepConfig;
+  /** What the step produced (ingest/transform), with rows, schema and a sample. */
+  outputs: DatasetInfo[];
+  /** Rows written (store/publish). */
+  rowsOut: number;
+  /** Whether an earlier definition was replaced. */
+  replaced: boolean;
+}
+
+export interface NotebookSessionOptions {
+  /** Folder that relative paths resolve against (the notebook's). */
+  baseDir: string;
+  /** Messages from function steps (ctx.log). */
+  log?: (step: string, message: string) => void;
+}
+
+export class NotebookSession {
+  readonly baseDir: string;
+  readonly #engine: DuckDBEngine;
+  readonly #runner: DuckDBStepRunner;
+  readonly #tmpDir: string;
+  /** Definitions in the order they were first made, keyed by step name. */
+  readonly #steps = new Map<string, StepFields>();
+  #running: AbortController | undefined;
+
+  private constructor(baseDir: string, engine: DuckDBEngine, runner: DuckDBStepRunner, tmpDir: string) {
+    this.baseDir = baseDir;
+    this.#engine = engine;
+    this.#runner = runner;
+    this.#tmpDir = tmpDir;
+  }
+
+  static async create(options: NotebookSessionOptions): Promise<NotebookSession> {
+    const baseDir = path.resolve(options.baseDir);
+    const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-notebook-'));
+    const engine = await DuckDBEngine.create({ baseDir });
+    const pipeline: Pipeline = { name: 'notebook', file: path.join(baseDir, 'notebook.json'), baseDir, steps: [], secrets: [] };
+    const runner = new DuckDBStepRunner({ pipeline, engine, runId: 'notebook', tmpDir, log: options.log ?? (() => undefined) });
+    return new NotebookSession(baseDir, engine, runner, tmpDir);
+  }
+
+  /** Dataset keys defined so far, in definition order. */
+  keys(): string[] {
+    return this.pipeline().steps.flatMap((s) => Object.values(s.outputs));
+  }
+
+  /** The recorded steps as a validated pipeline. */
+  pipeline(): Pipeline {
+    return this.#validate([...this.#steps.values()]).pipeline;
+  }
+
+  #validate(fields: StepFields[]) {
+    const raw: RawStep[] = fields.map((f) => ({ fields: f, origin: { file: 'notebook', row: `step '${f.name}'` } }));
+    return validatePipeline({ name: 'notebook', file: path.join(this.baseDir, 'notebook.json'), steps: raw });
+  }
+
+  /**
+   * Validates the step against the others, runs it now on the session's database and records it.
+   * A step writing a dataset key that an earlier step wrote replaces that step.
+   */
+  async define(fields: StepFields): Promise<DefineResult> {
+    const outputs = Object.values((fields.outputs ?? {}) as Record<string, string>);
+    const replacedName = [...this.#steps.values()].find((s) => s.name === fields.name || Object.values((s.outputs ?? {}) as Record<string, string>).some((k) => outputs.includes(k)))?.name;
+    const next = new Map(this.#steps);
+    if (replacedName !== undefined) {
+      // Keep the replaced step's position so the recorded order stays the order of the notebook.
+      const entries = [...next.entries()].map(([k, v]) => (k === replacedName ? [fields.name, fields] : [k, v]) as [string, StepFields]);
+      next.clear();
+      for (const [k, v] of entries) next.set(k, v);
+    } else {
+      next.set(fields.name, fields);
+    }
+    const { pipeline } = this.#validate([...next.values()]);
+    const step = pipeline.steps.find((s) => s.name === fields.name)!;
+    const planned: PlannedStep = { step, level: 0, upstream: [], downstream: [] };
+    this.#running = new AbortController();
+    try {
+      const result = await this.#runner.run(planned, 1, this.#running.signal);
+      // Interactive writes are visible at once: there is no run to commit them at its end.
+      for (const action of result.staged) await action.commit();
+      this.#steps.clear();
+      for (const [k, v] of next) this.#steps.set(k, v);
+      return { step, outputs: result.outputs, rowsOut: result.rowsOut, replaced: replacedName !== undefined };
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  /** Rows of a dataset (all, or the first `limit`) as JS objects (safe BIGINTs as numbers). */
+  async rows(key: string, limit?: number): Promise<Record<string, unknown>[]> {
+    this.#assertKey(key);
+    const session = await this.#engine.session();
+    try {
+      const rows = await session.query(`SELECT * FROM ${datasetTable(key)}${limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(limit))}`}`);
+      return rows.map(friendlyRow);
+    } finally {
+      session.close();
+    }
+  }
+
+  /** A dataset as an apache-arrow Table. */
+  async table(key: string): Promise<import('apache-arrow').Table> {
+    this.#assertKey(key);
+    const { columnsToArrow } = await import('../engine/arrow-bridge.js');
+    const session = await this.#engine.session();
+    try {
+      return columnsToArrow(await session.readColumns(datasetTable(key)));
+    } finally {
+      session.close();
+    }
+  }
+
+  /** What the tracker would record of a dataset: rows, schema, first rows. */
+  async snapshot(key: string, n = 20): Promise<{ rows: number; schema: { name: string; type: string }[]; sample: Record<string, unknown>[] }> {
+    this.#assertKey(key);
+    const session = await this.#engine.session();
+    try {
+      return await session.snapshot(key, n);
+    } finally {
+      session.close();
+    }
+  }
+
+  #assertKey(key: string): void {
+    if (!this.keys().includes(key)) {
+      const known = this.keys();
+      throw new Error(`no dataset '${key}' in this notebook${known.length ? ` (defined: ${known.join(', ')})` : ''}`);
+    }
+  }
+
+  /** Runs the recorded pipeline from scratch through the core executor, as `odibi run` would. */
+  async run(options: RunOptions = {}): Promise<RunResult> {
+    this.#running = new AbortController();
+    try {
+      return await runPipeline(this.pipeline(), { noState: true, ...options, signal: this.#running.signal });
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  /** The recorded step definitions, in notebook order. */
+  definitions(): StepFields[] {
+    return [...this.#steps.values()].map((f) => ({ ...f }));
+  }
+
+  /** Writes the recorded pipeline as a JSON config; returns the file's absolute path. */
+  async export(file: string, name = path.basename(file).replace(/\.[^.]+$/, '')): Promise<string> {
+    return exportConfig(file, name, this.definitions(), this.baseDir);
+  }
+
+  /** Stops what is running (a step or a run). */
+  interrupt(): void {
+    this.#running?.abort();
+  }
+
+  async close(): Promise<void> {
+    await this.#runner.close().catch((err) => process.stderr.write(`${errorMessage(err)}\n`));
+    this.#engine.close();
+    await rm(this.#tmpDir, { recursive: true, force: true });
+  }
+}
