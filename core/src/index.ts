@@ -19,6 +19,7 @@ export { Redactor } from './config/env.js';
 export { createPlan, dagOf } from './graph/plan.js';
 export type { Plan, PlannedStep, PlanOptions } from './graph/plan.js';
 export type { Dag } from './graph/dag.js';
+export { suggest as didYouMean } from './graph/dag.js';
 
 /** Running */
 export { runPipeline, defaultStateDir } from './run.js';
@@ -43,5 +44,5 @@ export { toDot } from './render/dot.js';
 export { toSvg } from './render/svg.js';
 
 /** Errors */
-export { OdibiError, ConfigError, SelectionError, StepError, StepTimeoutError, StepCancelledError } from './errors.js';
+export { OdibiError, ConfigError, SelectionError, StepError, StepTimeoutError, StepCancelledError, errorMessage } from './errors.js';
 export type { ConfigProblem } from './errors.js';

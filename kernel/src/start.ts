@@ -3,10 +3,10 @@
  * keep one bad cell from killing the kernel.
  */
 import { KernelServer } from './protocol/server.js';
-import { TypeScriptKernel } from './typescript-kernel.js';
+import { OdibiKernel } from './odibi-kernel.js';
 
 export async function startKernel(connectionFile: string): Promise<void> {
-  const kernel = new TypeScriptKernel({ rootDir: process.cwd() });
+  const kernel = await OdibiKernel.create(process.cwd());
   const server = await KernelServer.fromFile(connectionFile, kernel);
   // Jupyter interrupts with SIGINT: stop the cell, never the process.
   process.on('SIGINT', () => kernel.interrupt());

@@ -72,6 +72,18 @@ export class TypeScriptKernel implements KernelHandler {
     process.stderr.write = route('stderr', this.#stderrWrite);
   }
 
+  /**
+   * Makes a value available to every later cell under `name`, with `declaration` (a `declare const`)
+   * telling the type checker its type. tslab keeps top-level names as its own locals, so the value
+   * lives there rather than on globalThis.
+   */
+  async defineGlobal(name: string, value: unknown, declaration: string): Promise<void> {
+    const quiet: OutputSink = { stream: () => undefined, display: () => undefined, updateDisplay: () => undefined, clearOutput: () => undefined };
+    const r = await this.execute(declaration, quiet);
+    if (r.status === 'error') throw new Error(`declaring ${name} failed: ${r.evalue}`);
+    this.#executor.locals[name] = value;
+  }
+
   info(): KernelInfo {
     return {
       implementation: 'odibi',

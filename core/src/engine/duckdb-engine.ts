@@ -114,8 +114,16 @@ export class Session {
   async materialize(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<number> {
     const query = stripTrailingSemicolons(selectSql);
     const ctes = Object.entries(inputs).map(([alias, k]) => `${ident(alias)} AS NOT MATERIALIZED (SELECT * FROM ${datasetTable(k)})`);
-    const body = ctes.length ? `WITH ${ctes.join(', ')} SELECT * FROM (${query}\n)` : query;
-    const reader = await this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${datasetTable(key)} AS ${body}`);
+    // The user's SQL starts on a line of its own, so DuckDB's "LINE n" context shows only their
+    // SQL; the line numbers are put back to theirs below.
+    const body = ctes.length ? `WITH ${ctes.join(', ')} SELECT * FROM (\n${query}\n)` : query;
+    let reader;
+    try {
+      reader = await this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${datasetTable(key)} AS ${body}`);
+    } catch (err) {
+      if (ctes.length && err instanceof Error) err.message = err.message.replace(/LINE (\d+):/g, (_m, n: string) => `LINE ${Math.max(1, Number(n) - 1)}:`);
+      throw err;
+    }
     const rows = reader.getRows();
     const count = rows.length && rows[0].length ? Number(rows[0][0]) : await this.count(key);
     this.#counts.set(key, count);

@@ -1,0 +1,214 @@
+/**
+ * The pipeline magics. Each one turns its arguments into a step definition (or a question about
+ * the recorded pipeline) and calls the core's public API, exactly as the CLI would.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { dagOf, didYouMean, errorMessage, OdibiError, toMermaid, toSvg, type NotebookSession, type RunEvent } from '@odibi/core';
+import { previewBundle } from '../display/table.js';
+import type { MimeBundle, OutputSink } from '../protocol/handler.js';
+import type { MagicCall } from './parse.js';
+import { renderProgress, renderSummary } from '../display/run-progress.js';
+
+export class MagicError extends Error {
+  constructor(readonly magic: string, message: string, readonly hint?: string) {
+    super(message);
+    this.name = 'MagicError';
+  }
+}
+
+export interface MagicContext {
+  session: NotebookSession;
+  sink: OutputSink;
+}
+
+interface MagicSpec {
+  kind: 'line' | 'cell';
+  usage: string;
+  summary: string;
+  options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+  positionals: number;
+  run(ctx: MagicContext, args: { values: Record<string, unknown>; positionals: string[] }, body: string): Promise<MimeBundle | undefined>;
+}
+
+async function preview(ctx: MagicContext, key: string): Promise<MimeBundle> {
+  return previewBundle({ key, ...(await ctx.session.snapshot(key, 20)) });
+}
+
+function knownKey(ctx: MagicContext, magic: string, key: string): void {
+  const keys = ctx.session.keys();
+  if (!keys.includes(key)) {
+    throw new MagicError(magic, `unknown dataset '${key}'`, keys.length ? didYouMean(key, keys, `defined datasets: ${keys.join(', ')}`) : 'define one first, e.g. %ingest sales data/sales.csv');
+  }
+}
+
+function text(s: string): MimeBundle {
+  return { 'text/plain': s };
+}
+
+const MAGICS: Record<string, MagicSpec> = {
+  ingest: {
+    kind: 'line', positionals: 2,
+    usage: '%ingest <key> <path> [--format csv|parquet|json] [--name STEP]',
+    summary: 'read a file into dataset <key> and show a preview',
+    options: { format: { type: 'string' }, name: { type: 'string' } },
+    async run(ctx, { values, positionals: [key, file] }) {
+      const params = values.format ? { format: values.format } : {};
+      await ctx.session.define({ layer: 'ingest', name: String(values.name ?? `ingest_${key}`), value: file, params, outputs: { data: key } });
+      return preview(ctx, key);
+    },
+  },
+  sql: {
+    kind: 'cell', positionals: 1,
+    usage: '%%sql <key> [--name STEP]\n<SQL over earlier dataset keys used as table names>',
+    summary: 'run SQL over earlier datasets and register the result as <key>',
+    options: { name: { type: 'string' } },
+    async run(ctx, { values, positionals: [key] }, body) {
+      if (!body.trim()) throw new MagicError('sql', 'the cell has no SQL', 'write the query on the lines after %%sql <key>');
+      const escape = (k: string) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const inputs = Object.fromEntries(ctx.session.keys().filter((k) => k !== key && new RegExp(`(^|[^\\w.])${escape(k)}($|[^\\w])`, 'i').test(body)).map((k) => [k, k]));
+      await ctx.session.define({ layer: 'transform', type: 'sql', name: String(values.name ?? key), value: body, inputs, outputs: { data: key } });
+      return preview(ctx, key);
+    },
+  },
+  store: {
+    kind: 'line', positionals: 2,
+    usage: '%store <key> <path> [--format parquet|csv|json] [--mode overwrite|append]',
+    summary: 'write dataset <key> to a file',
+    options: { format: { type: 'string' }, mode: { type: 'string' } },
+    async run(ctx, { values, positionals: [key, file] }) {
+      knownKey(ctx, 'store', key);
+      const params: Record<string, unknown> = {};
+      if (values.format) params.format = values.format;
+      if (values.mode) params.mode = values.mode;
+      const r = await ctx.session.define({ layer: 'store', name: `store_${key}`, value: file, params, inputs: { data: key } });
+      return text(`stored ${r.rowsOut.toLocaleString('en-US')} rows of ${key} to ${file}`);
+    },
+  },
+  publish: {
+    kind: 'line', positionals: 2,
+    usage: '%publish <key> <target>   (a file path, or an http(s) URL to POST JSON rows to)',
+    summary: 'export dataset <key> to a file or an HTTP endpoint',
+    async run(ctx, { positionals: [key, target] }) {
+      knownKey(ctx, 'publish', key);
+      const http = /^https?:\/\//i.test(target);
+      const r = await ctx.session.define({ layer: 'publish', name: `publish_${key}`, value: http ? '' : target, params: http ? { url: target } : {}, inputs: { data: key } });
+      return text(`published ${r.rowsOut.toLocaleString('en-US')} rows of ${key} to ${target}`);
+    },
+  },
+  connect: {
+    kind: 'line', positionals: 2,
+    usage: '%connect <name> <url-or-path>',
+    summary: 'open a named connection (DuckDB or SQLite file, postgres:// URL)',
+    async run(ctx, { positionals: [name, target] }) {
+      await ctx.session.define({ layer: 'connect', name, value: target });
+      return text(`connected '${name}'`);
+    },
+  },
+  steps: {
+    kind: 'line', positionals: 0,
+    usage: '%steps',
+    summary: 'list the steps recorded so far',
+    async run(ctx) {
+      const defs = ctx.session.pipeline().steps;
+      if (defs.length === 0) return text('no steps yet: start with %ingest <key> <path>');
+      const rows = defs.map((s) => ({ step: s.name, layer: s.layer, type: s.type, inputs: Object.values(s.inputs).join(', '), outputs: Object.values(s.outputs).join(', '), value: s.value.length > 60 ? `${s.value.slice(0, 57)}...` : s.value }));
+      const schema = ['step', 'layer', 'type', 'inputs', 'outputs', 'value'].map((name) => ({ name, type: '' }));
+      return previewBundle({ key: 'steps', rows: rows.length, schema, sample: rows });
+    },
+  },
+  dag: {
+    kind: 'line', positionals: 0,
+    usage: '%dag',
+    summary: "draw the notebook's pipeline (SVG, same layout as `odibi dag`)",
+    async run(ctx) {
+      const dag = dagOf(ctx.session.pipeline());
+      return { 'image/svg+xml': toSvg(dag), 'text/plain': toMermaid(dag) };
+    },
+  },
+  run: {
+    kind: 'line', positionals: 0,
+    usage: '%run [--only SELECTOR] [--skip SELECTOR]',
+    summary: 'run the recorded pipeline from scratch through the executor, with live progress',
+    options: { only: { type: 'string', multiple: true }, skip: { type: 'string', multiple: true } },
+    async run(ctx, { values }) {
+      const displayId = `odibi-run-${Date.now()}`;
+      const events: RunEvent[] = [];
+      ctx.sink.display(renderProgress(events), {}, displayId);
+      let last = 0;
+      const result = await ctx.session.run({
+        only: values.only as string[] | undefined,
+        skip: values.skip as string[] | undefined,
+        hooks: [(e) => {
+          events.push(e);
+          // Redraw at most every 100 ms, and always at the end.
+          if (e.type === 'run_end' || Date.now() - last > 100) {
+            last = Date.now();
+            ctx.sink.updateDisplay(renderProgress(events), {}, displayId);
+          }
+        }],
+      });
+      return renderSummary(result);
+    },
+  },
+  export: {
+    kind: 'line', positionals: 1,
+    usage: '%export <path.json>',
+    summary: 'write the recorded pipeline as a config that `odibi run` executes',
+    async run(ctx, { positionals: [file] }) {
+      const target = await ctx.session.export(file);
+      return text(`wrote ${path.relative(ctx.session.baseDir, target) || target}: run it with  odibi run ${target}`);
+    },
+  },
+  lsmagic: {
+    kind: 'line', positionals: 0,
+    usage: '%lsmagic',
+    summary: 'list the magics',
+    async run() {
+      const lines = Object.entries(MAGICS).map(([name, m]) => `${m.kind === 'cell' ? '%%' : '%'}${name.padEnd(9)} ${m.summary}`);
+      return text(`${lines.join('\n')}\n\n%help <magic> shows the usage of one.`);
+    },
+  },
+  help: {
+    kind: 'line', positionals: -1,
+    usage: '%help [magic]',
+    summary: 'show how to use a magic',
+    async run(_ctx, { positionals: [name] }) {
+      if (!name) return MAGICS.lsmagic.run(_ctx, { values: {}, positionals: [] }, '');
+      const spec = MAGICS[name.replace(/^%+/, '')];
+      if (!spec) throw new MagicError('help', `no magic named '${name}'`, didYouMean(name.replace(/^%+/, ''), Object.keys(MAGICS), 'see %lsmagic'));
+      return text(`${spec.usage}\n\n${spec.summary}`);
+    },
+  },
+};
+
+export function magicNames(): string[] {
+  return Object.keys(MAGICS);
+}
+
+/** Runs one magic; throws MagicError (with the magic's name and a hint) for anything wrong. */
+export async function runMagic(ctx: MagicContext, call: MagicCall): Promise<MimeBundle | undefined> {
+  const spec = MAGICS[call.name];
+  const shown = `${call.kind === 'cell' ? '%%' : '%'}${call.name}`;
+  if (!spec) throw new MagicError(call.name, `unknown magic ${shown}`, didYouMean(call.name, Object.keys(MAGICS), 'see %lsmagic for the list'));
+  if (spec.kind !== call.kind) {
+    throw new MagicError(call.name, `${shown} is a ${spec.kind} magic`, `write it as ${spec.kind === 'cell' ? '%%' : '%'}${call.name}: ${spec.usage.split('\n')[0]}`);
+  }
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: call.args, options: spec.options ?? {}, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (err) {
+    throw new MagicError(call.name, (err as Error).message.replace(/\. To specify a positional.*$/s, ''), `usage: ${spec.usage.split('\n')[0]}`);
+  }
+  if (spec.positionals >= 0 && parsed.positionals.length !== spec.positionals) {
+    throw new MagicError(call.name, parsed.positionals.length < spec.positionals ? 'missing argument' : `too many arguments (${parsed.positionals.slice(spec.positionals).join(' ')})`, `usage: ${spec.usage.split('\n')[0]}`);
+  }
+  try {
+    return await spec.run(ctx, parsed, call.body);
+  } catch (err) {
+    if (err instanceof MagicError) throw err;
+    const hint = err instanceof OdibiError ? err.hint : undefined;
+    const message = err instanceof OdibiError ? err.message : errorMessage(err);
+    throw new MagicError(call.name, message, hint);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The pipeline magics through jupyter_client: define steps cell by cell, replace one, see errors
+ * with hints, then export and check that `odibi run` on the export gives the notebook's result.
+ */
+import { execFile } from 'node:child_process';
+import { cp, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { odibi, REPO } from '../helpers/cli.js';
+import { jupyterEnv } from '../helpers/jupyter.js';
+import { tempDir } from '../helpers/project.js';
+
+const run = promisify(execFile);
+type Cell = { reply: Record<string, any>; outputs: { type: string; [k: string]: any }[] };
+let dir: string;
+let cells: Record<string, Cell>;
+
+beforeAll(async () => {
+  const env = await jupyterEnv();
+  dir = await tempDir('odibi-magics-');
+  await cp(path.join(REPO, 'examples/iot/data'), path.join(dir, 'data'), { recursive: true });
+  const { stdout } = await run('/usr/bin/python3', [path.join(REPO, 'test/kernel/magics_checks.py'), dir], { env, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
+  cells = JSON.parse(stdout);
+}, 240_000);
+
+const result = (c: Cell) => c.outputs.find((o) => o.type === 'execute_result')?.data ?? {};
+
+describe('pipeline magics', () => {
+  it('%ingest reads a file and shows a table with the row count and column types', () => {
+    expect(cells.ingest_readings.reply.status).toBe('ok');
+    const html = result(cells.ingest_readings)['text/html'];
+    expect(html).toMatch(/readings: 2,018 rows \(first 20 shown\)/);
+    expect(html).toContain('reading_id<br><small');
+    expect((html.match(/<tr>/g) ?? []).length).toBe(21);
+    expect(result(cells.ingest_readings)['text/plain']).toMatch(/^readings: 2,018 rows/);
+  });
+
+  it('%%sql runs over earlier keys; re-running replaces the step; a failing cell keeps the earlier one', () => {
+    expect(result(cells.sql)['text/plain']).toMatch(/per_site: 4 rows/);
+    expect(result(cells.sql_again)['text/html']).toContain('readings<br>');
+    expect(cells.sql_broken.reply).toMatchObject({ status: 'error', ename: 'MagicError' });
+    expect(cells.sql_broken.reply.evalue).toMatch(/^%%sql: .*"nope" not found/);
+    expect(cells.sql_broken.reply.evalue).toContain('LINE 1: SELECT nope FROM readings');
+    const steps = result(cells.steps)['text/plain'];
+    expect(steps.match(/per_site/g).length).toBeGreaterThan(0);
+    expect(steps).toMatch(/steps: 4 rows/);
+  });
+
+  it('TypeScript cells read notebook data with odibi.rows and odibi.table', () => {
+    expect(result(cells.rows)['text/plain']).toBe('office-hq,plant-north');
+    expect(result(cells.table)['text/plain']).toBe('12');
+  });
+
+  it('%dag draws an SVG with mermaid text; %run shows live progress and a summary', () => {
+    expect(result(cells.dag)['image/svg+xml']).toMatch(/^<svg/);
+    expect(result(cells.dag)['text/plain']).toMatch(/^flowchart LR/);
+    const updates = cells.run.outputs.filter((o) => o.type === 'update_display_data');
+    expect(updates.length).toBeGreaterThan(0);
+    expect(updates.at(-1)!.data['text/plain']).toMatch(/run success/);
+    expect(result(cells.run)['text/plain']).toMatch(/store_per_site +\| success/);
+  });
+
+  it('bad magics name the magic and give a hint', () => {
+    expect(cells.unknown_magic.reply.evalue).toBe('%ingets: unknown magic %ingets');
+    expect(cells.unknown_magic.reply.traceback).toContain("hint: did you mean 'ingest'?");
+    expect(cells.unknown_key.reply.evalue).toBe("%store: unknown dataset 'per_sight'");
+    expect(cells.unknown_key.reply.traceback).toContain("hint: did you mean 'per_site'?");
+    expect(cells.missing_arg.reply.evalue).toBe('%ingest: missing argument');
+    expect(result(cells.lsmagic)['text/plain']).toContain('%%sql');
+    expect(result(cells.help)['text/plain']).toMatch(/^%%sql <key>/);
+  });
+
+  it('%export writes a config that `odibi run` executes with the same result', async () => {
+    const exported = path.join(dir, 'pipelines/iot.json');
+    const inNotebook = await readFile(path.join(dir, 'out/per_site.csv'), 'utf8');
+    expect(inNotebook.split('\n')[0]).toBe('site,readings');
+    await rm(path.join(dir, 'out'), { recursive: true });
+    const r = await odibi(['run', exported], { cwd: await tempDir() });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await readFile(path.join(dir, 'out/per_site.csv'), 'utf8')).toBe(inNotebook);
+  });
+});

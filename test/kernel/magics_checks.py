@@ -1,0 +1,64 @@
+"""Builds a pipeline with the odibi magics through jupyter_client, in the folder given as argv[1].
+
+Prints a JSON object per cell (reply + outputs) so kernel-magics.test.ts can assert on what a
+notebook user sees.
+"""
+import json
+import sys
+
+from jupyter_client.manager import start_new_kernel
+
+CELLS = {
+    'ingest_readings': '%ingest readings data/readings.csv --format csv',
+    'ingest_devices': '%ingest devices data/devices.csv',
+    'sql': '%%sql per_site\nSELECT d.site, count(*) AS n FROM readings r JOIN devices d USING (device_id) GROUP BY ALL ORDER BY site',
+    'sql_again': '%%sql per_site\nSELECT d.site, count(*) AS readings FROM readings r JOIN devices d USING (device_id) GROUP BY ALL ORDER BY site',
+    'sql_broken': '%%sql per_site\nSELECT nope FROM readings',
+    'rows': 'const top = await odibi.rows("per_site", 2);\ntop.map((r) => r.site).join(",")',
+    'table': '(await odibi.table("devices")).numRows',
+    'store': '%store per_site out/per_site.csv --format csv',
+    'steps': '%steps',
+    'dag': '%dag',
+    'export': '%export pipelines/iot.json',
+    'run': '%run',
+    'unknown_magic': '%ingets x y',
+    'unknown_key': '%store per_sight out/x.csv',
+    'missing_arg': '%ingest only_a_key',
+    'lsmagic': '%lsmagic',
+    'help': '%help sql',
+}
+
+
+def main():
+    km, kc = start_new_kernel(kernel_name='odibi', startup_timeout=60, cwd=sys.argv[1])
+    results = {}
+
+    def run(code):
+        msg_id = kc.execute(code)
+        outputs = []
+        while True:
+            m = kc.get_iopub_msg(timeout=60)
+            if m['parent_header'].get('msg_id') != msg_id:
+                continue
+            if m['msg_type'] == 'status':
+                if m['content']['execution_state'] == 'idle':
+                    break
+                continue
+            outputs.append({'type': m['msg_type'], **m['content']})
+        while True:
+            reply = kc.get_shell_msg(timeout=60)
+            if reply['parent_header'].get('msg_id') == msg_id:
+                break
+        return {'reply': reply['content'], 'outputs': outputs}
+
+    try:
+        for name, code in CELLS.items():
+            results[name] = run(code)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    json.dump(results, sys.stdout)
+
+
+if __name__ == '__main__':
+    main()
