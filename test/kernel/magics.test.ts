@@ -44,12 +44,19 @@ describe('pipeline magics', () => {
     expect(cells.sql_broken.reply.evalue).toContain('LINE 1: SELECT nope FROM readings');
     const steps = result(cells.steps)['text/plain'];
     expect(steps.match(/per_site/g).length).toBeGreaterThan(0);
-    expect(steps).toMatch(/steps: 4 rows/);
+    expect(steps).toMatch(/steps: 6 rows/);
   });
 
   it('TypeScript cells read notebook data with odibi.rows and odibi.table', () => {
     expect(result(cells.rows)['text/plain']).toBe('office-hq,plant-north');
     expect(result(cells.table)['text/plain']).toBe('12');
+  });
+
+  it('%%ts defines a TypeScript function step over earlier datasets', () => {
+    expect(cells.ts.reply.status).toBe('ok');
+    expect(result(cells.ts)['text/plain']).toMatch(/share: 4 rows/);
+    expect(result(cells.ts)['text/html']).toContain('share<br><small style="font-weight:normal;opacity:.7">DOUBLE');
+    expect(cells.ts_bad_input.reply.evalue).toBe("%%ts: unknown dataset 'nowhere'");
   });
 
   it('%dag draws an SVG with mermaid text; %run shows live progress and a summary', () => {
@@ -74,10 +81,18 @@ describe('pipeline magics', () => {
   it('%export writes a config that `odibi run` executes with the same result', async () => {
     const exported = path.join(dir, 'pipelines/iot.json');
     const inNotebook = await readFile(path.join(dir, 'out/per_site.csv'), 'utf8');
+    const shareInNotebook = await readFile(path.join(dir, 'out/share.csv'), 'utf8');
     expect(inNotebook.split('\n')[0]).toBe('site,readings');
     await rm(path.join(dir, 'out'), { recursive: true });
     const r = await odibi(['run', exported], { cwd: await tempDir() });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await readFile(path.join(dir, 'out/per_site.csv'), 'utf8')).toBe(inNotebook);
+    // The %%ts step went out as a generated module beside the config.
+    const config = JSON.parse(await readFile(exported, 'utf8'));
+    expect(config.steps.find((s: { name: string }) => s.name === 'share')).toMatchObject({ type: 'function', value: './iot.share.ts#share' });
+    const shares = (await readFile(path.join(dir, 'out/share.csv'), 'utf8')).trim().split('\n');
+    expect(shares[0]).toBe('site,share');
+    expect(shares).toHaveLength(5);
+    expect(shares.join('\n') + '\n').toBe(shareInNotebook);
   });
 });

@@ -2,7 +2,7 @@
  * Writes recorded steps as a pipeline config (the core JSON contract). Paths are rewritten relative
  * to the exported file's folder, so `odibi run <file>` works from anywhere.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StepFields } from './notebook-session.js';
 
@@ -31,11 +31,34 @@ export function toConfig(name: string, steps: readonly StepFields[], baseDir: st
   };
 }
 
-/** Writes the config atomically; returns its absolute path. */
+/** Modules the kernel generated from %%ts cells live here; the export carries copies of them. */
+const GENERATED = `${path.sep}.odibi${path.sep}notebook${path.sep}`;
+
+/**
+ * Writes the config atomically; returns its absolute path. Generated function modules are copied
+ * beside it (`<config name>.<module>.ts`) so the export does not depend on the notebook's state.
+ */
 export async function exportConfig(file: string, name: string, steps: readonly StepFields[], baseDir: string): Promise<string> {
   const target = path.resolve(baseDir, file);
-  await mkdir(path.dirname(target), { recursive: true });
-  const config = toConfig(name, steps, baseDir, path.dirname(target));
+  const exportDir = path.dirname(target);
+  await mkdir(exportDir, { recursive: true });
+  const base = path.basename(target).replace(/\.[^.]+$/, '');
+  const copied: StepFields[] = [];
+  for (const s of steps) {
+    const value = typeof s.value === 'string' ? s.value : '';
+    const hash = value.lastIndexOf('#');
+    const module = hash > 0 ? path.resolve(baseDir, value.slice(0, hash)) : '';
+    if (s.type === 'function' && module.includes(GENERATED)) {
+      const copy = `${base}.${path.basename(module)}`;
+      await writeFile(path.join(exportDir, `${copy}.tmp`), await readFile(module));
+      await rename(path.join(exportDir, `${copy}.tmp`), path.join(exportDir, copy));
+      // Already relative to the export folder: toConfig must leave it alone.
+      copied.push({ ...s, value: path.resolve(exportDir, `${copy}${value.slice(hash)}`) });
+    } else {
+      copied.push(s);
+    }
+  }
+  const config = toConfig(name, copied, baseDir, exportDir);
   await writeFile(`${target}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
   await rename(`${target}.tmp`, target);
   return target;

@@ -9,6 +9,7 @@ import { previewBundle } from '../display/table.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 import type { MagicCall } from './parse.js';
 import { renderProgress, renderSummary } from '../display/run-progress.js';
+import { writeFunctionModule } from './function-module.js';
 
 export class MagicError extends Error {
   constructor(readonly magic: string, message: string, readonly hint?: string) {
@@ -68,6 +69,21 @@ const MAGICS: Record<string, MagicSpec> = {
       const escape = (k: string) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       const inputs = Object.fromEntries(ctx.session.keys().filter((k) => k !== key && new RegExp(`(^|[^\\w.])${escape(k)}($|[^\\w])`, 'i').test(body)).map((k) => [k, k]));
       await ctx.session.define({ layer: 'transform', type: 'sql', name: String(values.name ?? key), value: body, inputs, outputs: { data: key } });
+      return preview(ctx, key);
+    },
+  },
+  ts: {
+    kind: 'cell', positionals: 1,
+    usage: '%%ts <key> --inputs a,b [--name STEP]\n<TypeScript function body: each input is an apache-arrow Table named after its key; return a Table or an array of rows>',
+    summary: 'a TypeScript function step over earlier datasets, registered as <key>',
+    options: { inputs: { type: 'string' }, name: { type: 'string' } },
+    async run(ctx, { values, positionals: [key] }, body) {
+      if (!body.trim()) throw new MagicError('ts', 'the cell has no function body', 'write statements ending in `return rows` on the lines after %%ts <key> --inputs ...');
+      const inputs = String(values.inputs ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+      for (const k of inputs) knownKey(ctx, 'ts', k);
+      const name = String(values.name ?? key);
+      const value = await writeFunctionModule(ctx.session.baseDir, name, inputs, body);
+      await ctx.session.define({ layer: 'transform', type: 'function', name, value, inputs: Object.fromEntries(inputs.map((k) => [k, k])), outputs: { data: key } });
       return preview(ctx, key);
     },
   },
