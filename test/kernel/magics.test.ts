@@ -59,6 +59,18 @@ describe('pipeline magics', () => {
     expect(cells.ts_bad_input.reply.evalue).toBe("%%ts: unknown dataset 'nowhere'");
   });
 
+  it('%chart and %%chart send a vega-lite JSON object plus an SVG fallback', () => {
+    const line = result(cells.chart);
+    expect(typeof line['application/vnd.vegalite.v5+json']).toBe('object');
+    expect(line['application/vnd.vegalite.v5+json']).toMatchObject({ mark: 'bar', encoding: { x: { field: 'site', type: 'nominal' }, y: { field: 'readings', type: 'quantitative' } } });
+    expect(line['application/vnd.vegalite.v5+json'].data.values).toHaveLength(4);
+    expect(line['image/svg+xml']).toMatch(/^<svg[\s\S]*plant-north[\s\S]*<\/svg>$/);
+    expect(result(cells.chart_cell)['application/vnd.vegalite.v5+json']).toMatchObject({ mark: 'point' });
+    expect(result(cells.chart_cell)['image/svg+xml']).toMatch(/^<svg/);
+    expect(cells.chart_bad_column.reply.evalue).toBe("%chart: dataset 'per_site' has no column 'sitee'");
+    expect(cells.chart_bad_column.reply.traceback).toContain("hint: did you mean 'site'?");
+  });
+
   it('%dag draws an SVG with mermaid text; %run shows live progress and a summary', () => {
     expect(result(cells.dag)['image/svg+xml']).toMatch(/^<svg/);
     expect(result(cells.dag)['text/plain']).toMatch(/^flowchart LR/);

@@ -10,6 +10,10 @@ import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 import type { MagicCall } from './parse.js';
 import { renderProgress, renderSummary } from '../display/run-progress.js';
 import { writeFunctionModule } from './function-module.js';
+import { chartBundle, chartValues, fieldType, MARKS } from '../display/chart.js';
+
+/** Rows sent to a chart: enough for any plot, small enough for a notebook file. */
+const CHART_ROWS = 5000;
 
 export class MagicError extends Error {
   constructor(readonly magic: string, message: string, readonly hint?: string) {
@@ -121,6 +125,31 @@ const MAGICS: Record<string, MagicSpec> = {
       return text(`connected '${name}'`);
     },
   },
+  chart: {
+    kind: 'line', positionals: -1,
+    usage: '%chart <key> <mark> x=<col> y=<col> [color=<col>]   (or %%chart <key> with a vega-lite JSON body)',
+    summary: 'chart a dataset (vega-lite, with an SVG fallback)',
+    async run(ctx, { positionals }) {
+      const [key, mark, ...encodings] = positionals;
+      if (!key || !mark) throw new MagicError('chart', 'missing argument', 'usage: %chart <key> <mark> x=<col> y=<col> [color=<col>]');
+      knownKey(ctx, 'chart', key);
+      if (!(MARKS as readonly string[]).includes(mark)) throw new MagicError('chart', `unknown mark '${mark}'`, didYouMean(mark, [...MARKS], `marks: ${MARKS.join(', ')}`));
+      const { schema } = await ctx.session.snapshot(key, 0);
+      const columns = new Map(schema.map((c) => [c.name, c.type]));
+      const encoding: Record<string, unknown> = {};
+      for (const e of encodings) {
+        const [channel, field] = e.split('=', 2);
+        if (!['x', 'y', 'color', 'size', 'shape', 'opacity', 'theta', 'text', 'column', 'row'].includes(channel) || !field) {
+          throw new MagicError('chart', `cannot read '${e}'`, 'write channel=column, e.g. x=day y=avg_temperature_c color=site');
+        }
+        if (!columns.has(field)) throw new MagicError('chart', `dataset '${key}' has no column '${field}'`, didYouMean(field, [...columns.keys()], `columns: ${[...columns.keys()].join(', ')}`));
+        encoding[channel] = { field, type: fieldType(columns.get(field)!) };
+      }
+      if (!encoding.x && !encoding.theta) throw new MagicError('chart', 'no x= given', 'usage: %chart <key> <mark> x=<col> y=<col> [color=<col>]');
+      const values = chartValues(await ctx.session.rows(key, CHART_ROWS));
+      return chartBundle({ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', data: { values }, mark, encoding, width: 480, height: 280 }, `${mark} chart of ${key}`);
+    },
+  },
   steps: {
     kind: 'line', positionals: 0,
     usage: '%steps',
@@ -198,12 +227,32 @@ const MAGICS: Record<string, MagicSpec> = {
   },
 };
 
+/** `%%chart <key>`: a hand-written vega-lite spec; the dataset goes in as its data. */
+async function chartCell(ctx: MagicContext, args: string[], body: string): Promise<MimeBundle> {
+  const [key] = args;
+  if (!key) throw new MagicError('chart', 'missing argument', 'usage: %%chart <key> followed by a vega-lite JSON spec');
+  knownKey(ctx, 'chart', key);
+  let spec: Record<string, unknown>;
+  try {
+    spec = JSON.parse(body) as Record<string, unknown>;
+  } catch (err) {
+    throw new MagicError('chart', `the vega-lite spec is not valid JSON: ${(err as Error).message}`, 'the body of %%chart is a JSON object like {"mark": "bar", "encoding": {...}}');
+  }
+  if (!spec.data) spec = { ...spec, data: { values: chartValues(await ctx.session.rows(key, CHART_ROWS)) } };
+  try {
+    return await chartBundle({ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...spec }, `chart of ${key}`);
+  } catch (err) {
+    throw new MagicError('chart', `vega-lite could not render the spec: ${(err as Error).message}`, 'check the mark and the encoding fields against the dataset columns');
+  }
+}
+
 export function magicNames(): string[] {
   return Object.keys(MAGICS);
 }
 
 /** Runs one magic; throws MagicError (with the magic's name and a hint) for anything wrong. */
 export async function runMagic(ctx: MagicContext, call: MagicCall): Promise<MimeBundle | undefined> {
+  if (call.name === 'chart' && call.kind === 'cell') return chartCell(ctx, call.args, call.body);
   const spec = MAGICS[call.name];
   const shown = `${call.kind === 'cell' ? '%%' : '%'}${call.name}`;
   if (!spec) throw new MagicError(call.name, `unknown magic ${shown}`, didYouMean(call.name, Object.keys(MAGICS), 'see %lsmagic for the list'));
