@@ -47,6 +47,8 @@ def main():
         results['after_sync_interrupt'] = run('x * 2')
         results['async_interrupt'] = run('await new Promise((r) => setTimeout(r, 60000))', interrupt_after=1.0)
         results['after_async_interrupt'] = run('"still alive"')
+        results['sql_interrupt'] = run('%%sql huge\nSELECT count(*) AS n FROM range(100000000000) a', interrupt_after=1.5)
+        results['after_sql_interrupt'] = run('%%sql small\nSELECT 42 AS answer')
         results['late_throw'] = run('setTimeout(() => { throw new Error("late") }, 10); 1')
         time.sleep(0.3)
         results['after_late_throw'] = run('2')

@@ -74,6 +74,12 @@ describe('odibi kernel over jupyter_client', () => {
     expect(r.after_async_interrupt.outputs.find((o) => o.type === 'execute_result')?.data['text/plain']).toBe('still alive');
   });
 
+  it('interrupts a long DuckDB query in a magic, and stays usable', () => {
+    expect(r.sql_interrupt.reply).toMatchObject({ status: 'error', ename: 'MagicError' });
+    expect(r.sql_interrupt.reply.evalue).toMatch(/^%%sql: (cancelled|.*INTERRUPT)/i);
+    expect(r.after_sql_interrupt.reply.status).toBe('ok');
+  });
+
   it('survives an error thrown later by a timer', () => {
     expect(r.after_late_throw.reply.status).toBe('ok');
   });

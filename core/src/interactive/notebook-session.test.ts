@@ -19,6 +19,16 @@ afterAll(async () => {
 });
 
 describe('NotebookSession', () => {
+  it('starts empty', async () => {
+    const empty = await NotebookSession.create({ baseDir: dir });
+    try {
+      expect(empty.keys()).toEqual([]);
+      expect(empty.pipeline().steps).toEqual([]);
+    } finally {
+      await empty.close();
+    }
+  });
+
   it('runs a defined step at once and keeps its data for the next one', async () => {
     const ingest = await nb.define({ layer: 'ingest', name: 'ingest_sales', value: 'sales.csv', outputs: { data: 'sales' } });
     expect(ingest.outputs[0]).toMatchObject({ key: 'sales', rows: 3 });

@@ -70,6 +70,7 @@ export class NotebookSession {
 
   /** The recorded steps as a validated pipeline. */
   pipeline(): Pipeline {
+    if (this.#steps.size === 0) return { name: 'notebook', file: path.join(this.baseDir, 'notebook.json'), baseDir: this.baseDir, steps: [], secrets: [] };
     return this.#validate([...this.#steps.values()]).pipeline;
   }
 
