@@ -42,6 +42,7 @@ export type { DefineResult, StepFields, NotebookSessionOptions } from './interac
 export { toMermaid } from './render/mermaid.js';
 export { toDot } from './render/dot.js';
 export { toSvg } from './render/svg.js';
+export type { SvgOptions, StepState } from './render/svg.js';
 
 /** Errors */
 export { OdibiError, ConfigError, SelectionError, StepError, StepTimeoutError, StepCancelledError, errorMessage } from './errors.js';

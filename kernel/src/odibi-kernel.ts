@@ -3,7 +3,7 @@
  * core), everything else to the TypeScript kernel. TypeScript cells reach notebook data through
  * the `odibi` global (`odibi.table(key)`, `odibi.rows(key, limit?)`).
  */
-import { NotebookSession } from '@odibi/core';
+import { NotebookSession, type StepState } from '@odibi/core';
 import { magicNames, MagicError, runMagic } from './magics/magics.js';
 import { parseMagic } from './magics/parse.js';
 import type { ExecuteResult, KernelHandler, OutputSink } from './protocol/handler.js';
@@ -22,6 +22,7 @@ const ODIBI_DECLARATION = `declare const odibi: {
 export class OdibiKernel implements KernelHandler {
   readonly #ts: TypeScriptKernel;
   readonly #session: NotebookSession;
+  readonly #memory: { lastRun?: Map<string, StepState> } = {};
 
   private constructor(ts: TypeScriptKernel, session: NotebookSession) {
     this.#ts = ts;
@@ -47,7 +48,7 @@ export class OdibiKernel implements KernelHandler {
     const call = parseMagic(code);
     if (!call) return this.#ts.execute(code, sink);
     try {
-      const data = await runMagic({ session: this.#session, sink }, call);
+      const data = await runMagic({ session: this.#session, sink, memory: this.#memory, variable: (name) => this.#ts.variable(name) }, call);
       return data ? { status: 'ok', data } : { status: 'ok' };
     } catch (err) {
       const e = err instanceof MagicError ? err : new MagicError(call.name, (err as Error).message);

@@ -84,6 +84,13 @@ export class TypeScriptKernel implements KernelHandler {
     this.#executor.locals[name] = value;
   }
 
+  /** A top-level variable of the cells run so far. */
+  variable(name: string): { found: boolean; value?: unknown; names: string[] } {
+    const locals = this.#executor.locals;
+    const names = Object.keys(locals);
+    return name in locals ? { found: true, value: locals[name], names } : { found: false, names };
+  }
+
   info(): KernelInfo {
     return {
       implementation: 'odibi',

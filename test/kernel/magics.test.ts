@@ -80,6 +80,19 @@ describe('pipeline magics', () => {
     expect(result(cells.run)['text/plain']).toMatch(/store_per_site +\| success/);
   });
 
+  it('%dag after %run colours steps by status', () => {
+    expect(result(cells.dag_after_run)['image/svg+xml']).toContain('state-success');
+    expect(result(cells.dag)['image/svg+xml']).not.toContain('state-success');
+  });
+
+  it('%%sql --template fills {{var}} from TypeScript variables; without it SQL is untouched', () => {
+    expect(result(cells.sql_template)['text/plain']).toMatch(/busy: \d+ rows?/);
+    expect(result(cells.sql_template)['text/html']).not.toContain('plant-south');
+    expect(cells.sql_template_missing.reply.evalue).toBe("%%sql: no TypeScript variable 'minReading' for {{minReading}}");
+    expect(cells.sql_template_missing.reply.traceback).toContain("hint: did you mean 'minReadings'?");
+    expect(result(cells.sql_no_template)['text/html']).toContain('<td>{{minReadings}}</td>');
+  });
+
   it('bad magics name the magic and give a hint', () => {
     expect(cells.unknown_magic.reply.evalue).toBe('%ingets: unknown magic %ingets');
     expect(cells.unknown_magic.reply.traceback).toContain("hint: did you mean 'ingest'?");

@@ -188,3 +188,15 @@ describe('toSvg', () => {
     expect(clashes).toEqual([]);
   });
 });
+
+describe('svg run states', () => {
+  it('outlines steps by state and marks them', () => {
+    const { dag } = buildDag([step('ingest', 'a', { outputs: { d: 'a' } }), step('transform', 'b', { inputs: { a: 'a' }, outputs: { d: 'b' } })]);
+    const svg = toSvg(dag!, { states: new Map([['a', 'success'], ['b', 'failed']]) });
+    expect(svg).toContain('class="node state-success"');
+    expect(svg).toContain('class="node state-failed"');
+    expect(svg).toContain('stroke="#dc2626" stroke-width="3"');
+    expect(toSvg(dag!)).not.toContain('state-');
+  });
+});
+

@@ -33,7 +33,22 @@ const LABEL_H = 14;
 const MARGIN = 16;
 const LEGEND_H = 30;
 
-export function toSvg(dag: Dag): string {
+/** A step's state after a run, drawn as the box outline and a mark in its corner. */
+export type StepState = 'success' | 'failed' | 'skipped' | 'running' | 'pending';
+const STATE_STYLE: Record<StepState, { stroke: string; mark: string }> = {
+  success: { stroke: '#16a34a', mark: '✔' },
+  failed: { stroke: '#dc2626', mark: '✖' },
+  skipped: { stroke: '#9ca3af', mark: '○' },
+  running: { stroke: '#2563eb', mark: '…' },
+  pending: { stroke: '#9ca3af', mark: '·' },
+};
+
+export interface SvgOptions {
+  /** Colour steps by how a run left them (e.g. after `%run`). */
+  states?: ReadonlyMap<string, StepState>;
+}
+
+export function toSvg(dag: Dag, options: SvgOptions = {}): string {
   const ids = new Map(dag.order.map((name, i) => [name, `n${i}`]));
   const edges = dagEdges(dag).map((e) => ({ ...e, label: truncate(e.keys.join(', '), MAX_LABEL_CHARS) }));
   const g = new graphlib.Graph();
@@ -77,9 +92,12 @@ export function toSvg(dag: Dag): string {
     const c = LAYER_COLOURS[step.layer];
     const cx = n.x;
     const cy = n.y + LEGEND_H;
+    const state = options.states?.get(name);
+    const st = state ? STATE_STYLE[state] : undefined;
     out.push(
-      `<g class="node"><title>${xml(`${name} (${subtitle(step)})`)}</title>` +
-        `<rect class="node-box" x="${num(cx - n.width / 2)}" y="${num(cy - n.height / 2)}" width="${num(n.width)}" height="${num(n.height)}" rx="6" ry="6" fill="${c.fill}" stroke="${c.stroke}" stroke-width="1.5"/>` +
+      `<g class="node${state ? ` state-${state}` : ''}"><title>${xml(`${name} (${subtitle(step)})${state ? `: ${state}` : ''}`)}</title>` +
+        `<rect class="node-box" x="${num(cx - n.width / 2)}" y="${num(cy - n.height / 2)}" width="${num(n.width)}" height="${num(n.height)}" rx="6" ry="6" fill="${c.fill}" stroke="${st?.stroke ?? c.stroke}" stroke-width="${st ? 3 : 1.5}"/>` +
+        (st ? `<text class="state-mark" x="${num(cx + n.width / 2 - 9)}" y="${num(cy - n.height / 2 + 13)}" font-size="11" text-anchor="middle" fill="${st.stroke}">${st.mark}</text>` : '') +
         `<text x="${num(cx)}" y="${num(cy - 3)}" font-size="12" font-weight="bold" text-anchor="middle" fill="${c.text}">${xml(truncate(name, MAX_NAME_CHARS))}</text>` +
         `<text x="${num(cx)}" y="${num(cy + 13)}" font-size="10" text-anchor="middle" fill="${c.text}">${xml(subtitle(step))}</text></g>`,
     );

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { dagOf, didYouMean, errorMessage, OdibiError, toMermaid, toSvg, type NotebookSession, type RunEvent } from '@odibi/core';
+import { dagOf, didYouMean, errorMessage, OdibiError, toMermaid, toSvg, type NotebookSession, type RunEvent, type StepState } from '@odibi/core';
 import { previewBundle } from '../display/table.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 import type { MagicCall } from './parse.js';
@@ -25,6 +25,10 @@ export class MagicError extends Error {
 export interface MagicContext {
   session: NotebookSession;
   sink: OutputSink;
+  /** A TypeScript variable of the notebook (for `%%sql --template`). */
+  variable(name: string): { found: boolean; value?: unknown; names: string[] };
+  /** Kept between cells: how the last %run left each step (for %dag). */
+  memory: { lastRun?: Map<string, StepState> };
 }
 
 interface MagicSpec {
@@ -65,11 +69,13 @@ const MAGICS: Record<string, MagicSpec> = {
   },
   sql: {
     kind: 'cell', positionals: 1,
-    usage: '%%sql <key> [--name STEP]\n<SQL over earlier dataset keys used as table names>',
+    usage: '%%sql <key> [--name STEP] [--template]\n<SQL over earlier dataset keys used as table names; with --template, {{var}} is replaced by the TypeScript variable var>',
     summary: 'run SQL over earlier datasets and register the result as <key>',
-    options: { name: { type: 'string' } },
-    async run(ctx, { values, positionals: [key] }, body) {
-      if (!body.trim()) throw new MagicError('sql', 'the cell has no SQL', 'write the query on the lines after %%sql <key>');
+    options: { name: { type: 'string' }, template: { type: 'boolean' } },
+    async run(ctx, { values, positionals: [key] }, rawBody) {
+      if (!rawBody.trim()) throw new MagicError('sql', 'the cell has no SQL', 'write the query on the lines after %%sql <key>');
+      // Without --template the SQL goes to DuckDB exactly as written.
+      const body = values.template ? fillTemplate(ctx, rawBody) : rawBody;
       const escape = (k: string) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       const inputs = Object.fromEntries(ctx.session.keys().filter((k) => k !== key && new RegExp(`(^|[^\\w.])${escape(k)}($|[^\\w])`, 'i').test(body)).map((k) => [k, k]));
       await ctx.session.define({ layer: 'transform', type: 'sql', name: String(values.name ?? key), value: body, inputs, outputs: { data: key } });
@@ -168,7 +174,7 @@ const MAGICS: Record<string, MagicSpec> = {
     summary: "draw the notebook's pipeline (SVG, same layout as `odibi dag`)",
     async run(ctx) {
       const dag = dagOf(ctx.session.pipeline());
-      return { 'image/svg+xml': toSvg(dag), 'text/plain': toMermaid(dag) };
+      return { 'image/svg+xml': toSvg(dag, { states: ctx.memory.lastRun }), 'text/plain': toMermaid(dag) };
     },
   },
   run: {
@@ -193,6 +199,7 @@ const MAGICS: Record<string, MagicSpec> = {
           }
         }],
       });
+      ctx.memory.lastRun = new Map(Object.values(result.record.steps).map((st) => [st.name, st.status]));
       return renderSummary(result);
     },
   },
@@ -226,6 +233,15 @@ const MAGICS: Record<string, MagicSpec> = {
     },
   },
 };
+
+/** `{{name}}` → the TypeScript variable's value, as text. */
+function fillTemplate(ctx: MagicContext, sql: string): string {
+  return sql.replace(/\{\{\s*([A-Za-z_$][\w$]*)\s*\}\}/g, (_m, name: string) => {
+    const v = ctx.variable(name);
+    if (!v.found) throw new MagicError('sql', `no TypeScript variable '${name}' for {{${name}}}`, didYouMean(name, v.names, 'define it in a TypeScript cell first, e.g. const minTemp = 20'));
+    return v.value instanceof Date ? v.value.toISOString() : String(v.value);
+  });
+}
 
 /** `%%chart <key>`: a hand-written vega-lite spec; the dataset goes in as its data. */
 async function chartCell(ctx: MagicContext, args: string[], body: string): Promise<MimeBundle> {
