@@ -37,6 +37,11 @@ export type { RunRecord, StepRecord, LineageEntry } from './tracker/run-record.j
 /** Notebooks */
 export { NotebookSession } from './interactive/notebook-session.js';
 export type { DefineResult, StepFields, NotebookSessionOptions } from './interactive/notebook-session.js';
+export { parseMagic, splitArgs } from './interactive/magic-parse.js';
+export type { MagicCall } from './interactive/magic-parse.js';
+export { stepFromMagic, upsertStep, MagicUsageError, STEP_MAGICS } from './interactive/magic-steps.js';
+export type { MagicStep } from './interactive/magic-steps.js';
+export { writeFunctionModule } from './interactive/function-module.js';
 
 /** Rendering */
 export { toMermaid } from './render/mermaid.js';

@@ -3,9 +3,8 @@
  * core), everything else to the TypeScript kernel. TypeScript cells reach notebook data through
  * the `odibi` global (`odibi.table(key)`, `odibi.rows(key, limit?)`).
  */
-import { NotebookSession, type StepState } from '@odibi/core';
+import { NotebookSession, parseMagic, type StepState } from '@odibi/core';
 import { magicNames, MagicError, runMagic } from './magics/magics.js';
-import { parseMagic } from './magics/parse.js';
 import type { ExecuteResult, KernelHandler, OutputSink } from './protocol/handler.js';
 import { TypeScriptKernel } from './typescript-kernel.js';
 

@@ -17,6 +17,7 @@ import type { PlannedStep } from '../graph/plan.js';
 import { runPipeline, type RunOptions, type RunResult } from '../run.js';
 import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
 import { exportConfig } from './export-config.js';
+import { upsertStep } from './magic-steps.js';
 
 /** A step as a magic declares it: the JSON config fields. */
 export type StepFields = Record<string, unknown> & { layer: string; name: string };
@@ -84,17 +85,7 @@ export class NotebookSession {
    * A step writing a dataset key that an earlier step wrote replaces that step.
    */
   async define(fields: StepFields): Promise<DefineResult> {
-    const outputs = Object.values((fields.outputs ?? {}) as Record<string, string>);
-    const replacedName = [...this.#steps.values()].find((s) => s.name === fields.name || Object.values((s.outputs ?? {}) as Record<string, string>).some((k) => outputs.includes(k)))?.name;
-    const next = new Map(this.#steps);
-    if (replacedName !== undefined) {
-      // Keep the replaced step's position so the recorded order stays the order of the notebook.
-      const entries = [...next.entries()].map(([k, v]) => (k === replacedName ? [fields.name, fields] : [k, v]) as [string, StepFields]);
-      next.clear();
-      for (const [k, v] of entries) next.set(k, v);
-    } else {
-      next.set(fields.name, fields);
-    }
+    const { next, replaced } = upsertStep(this.#steps, fields);
     const { pipeline } = this.#validate([...next.values()]);
     const step = pipeline.steps.find((s) => s.name === fields.name)!;
     const planned: PlannedStep = { step, level: 0, upstream: [], downstream: [] };
@@ -105,7 +96,7 @@ export class NotebookSession {
       for (const action of result.staged) await action.commit();
       this.#steps.clear();
       for (const [k, v] of next) this.#steps.set(k, v);
-      return { step, outputs: result.outputs, rowsOut: result.rowsOut, replaced: replacedName !== undefined };
+      return { step, outputs: result.outputs, rowsOut: result.rowsOut, replaced };
     } finally {
       this.#running = undefined;
     }

@@ -4,12 +4,10 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { dagOf, didYouMean, errorMessage, OdibiError, toMermaid, toSvg, type NotebookSession, type RunEvent, type StepState } from '@odibi/core';
+import { dagOf, didYouMean, errorMessage, MagicUsageError, OdibiError, STEP_MAGICS, stepFromMagic, toMermaid, toSvg, writeFunctionModule, type MagicCall, type NotebookSession, type RunEvent, type StepState } from '@odibi/core';
 import { previewBundle } from '../display/table.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
-import type { MagicCall } from './parse.js';
 import { renderProgress, renderSummary } from '../display/run-progress.js';
-import { writeFunctionModule } from './function-module.js';
 import { chartBundle, chartValues, fieldType, MARKS } from '../display/chart.js';
 
 /** Rows sent to a chart: enough for any plot, small enough for a notebook file. */
@@ -37,7 +35,7 @@ interface MagicSpec {
   summary: string;
   options?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
   positionals: number;
-  run(ctx: MagicContext, args: { values: Record<string, unknown>; positionals: string[] }, body: string): Promise<MimeBundle | undefined>;
+  run(ctx: MagicContext, args: { values: Record<string, unknown>; positionals: string[] }, body: string, call: MagicCall): Promise<MimeBundle | undefined>;
 }
 
 async function preview(ctx: MagicContext, key: string): Promise<MimeBundle> {
@@ -55,82 +53,30 @@ function text(s: string): MimeBundle {
   return { 'text/plain': s };
 }
 
+/** A step magic: the core says which step its arguments declare; the kernel runs and shows it. */
+function defineStep(name: string): MagicSpec['run'] {
+  return async (ctx, _parsed, _body, call) => {
+    const ms = stepFromMagic(call, ctx.session.keys());
+    for (const k of ms.inputs) knownKey(ctx, name, k);
+    const fields = { ...ms.fields };
+    // Without --template the SQL goes to DuckDB exactly as written.
+    if (ms.template) fields.value = fillTemplate(ctx, String(fields.value));
+    if (ms.ts) fields.value = await writeFunctionModule(ctx.session.baseDir, fields.name, ms.inputs, ms.ts.body);
+    const r = await ctx.session.define(fields);
+    const target = String(fields.value || (fields.params as Record<string, unknown> | undefined)?.url || '');
+    if (r.outputs.length) return preview(ctx, r.outputs[0].key);
+    if (fields.layer === 'connect') return text(`connected '${fields.name}'`);
+    return text(`${fields.layer === 'store' ? 'stored' : 'published'} ${r.rowsOut.toLocaleString('en-US')} rows of ${ms.inputs[0]} to ${target}`);
+  };
+}
+
 const MAGICS: Record<string, MagicSpec> = {
-  ingest: {
-    kind: 'line', positionals: 2,
-    usage: '%ingest <key> <path> [--format csv|parquet|json] [--name STEP]',
-    summary: 'read a file into dataset <key> and show a preview',
-    options: { format: { type: 'string' }, name: { type: 'string' } },
-    async run(ctx, { values, positionals: [key, file] }) {
-      const params = values.format ? { format: values.format } : {};
-      await ctx.session.define({ layer: 'ingest', name: String(values.name ?? `ingest_${key}`), value: file, params, outputs: { data: key } });
-      return preview(ctx, key);
-    },
-  },
-  sql: {
-    kind: 'cell', positionals: 1,
-    usage: '%%sql <key> [--name STEP] [--template]\n<SQL over earlier dataset keys used as table names; with --template, {{var}} is replaced by the TypeScript variable var>',
-    summary: 'run SQL over earlier datasets and register the result as <key>',
-    options: { name: { type: 'string' }, template: { type: 'boolean' } },
-    async run(ctx, { values, positionals: [key] }, rawBody) {
-      if (!rawBody.trim()) throw new MagicError('sql', 'the cell has no SQL', 'write the query on the lines after %%sql <key>');
-      // Without --template the SQL goes to DuckDB exactly as written.
-      const body = values.template ? fillTemplate(ctx, rawBody) : rawBody;
-      const escape = (k: string) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      const inputs = Object.fromEntries(ctx.session.keys().filter((k) => k !== key && new RegExp(`(^|[^\\w.])${escape(k)}($|[^\\w])`, 'i').test(body)).map((k) => [k, k]));
-      await ctx.session.define({ layer: 'transform', type: 'sql', name: String(values.name ?? key), value: body, inputs, outputs: { data: key } });
-      return preview(ctx, key);
-    },
-  },
-  ts: {
-    kind: 'cell', positionals: 1,
-    usage: '%%ts <key> --inputs a,b [--name STEP]\n<TypeScript function body: each input is an apache-arrow Table named after its key; return a Table or an array of rows>',
-    summary: 'a TypeScript function step over earlier datasets, registered as <key>',
-    options: { inputs: { type: 'string' }, name: { type: 'string' } },
-    async run(ctx, { values, positionals: [key] }, body) {
-      if (!body.trim()) throw new MagicError('ts', 'the cell has no function body', 'write statements ending in `return rows` on the lines after %%ts <key> --inputs ...');
-      const inputs = String(values.inputs ?? '').split(',').map((k) => k.trim()).filter(Boolean);
-      for (const k of inputs) knownKey(ctx, 'ts', k);
-      const name = String(values.name ?? key);
-      const value = await writeFunctionModule(ctx.session.baseDir, name, inputs, body);
-      await ctx.session.define({ layer: 'transform', type: 'function', name, value, inputs: Object.fromEntries(inputs.map((k) => [k, k])), outputs: { data: key } });
-      return preview(ctx, key);
-    },
-  },
-  store: {
-    kind: 'line', positionals: 2,
-    usage: '%store <key> <path> [--format parquet|csv|json] [--mode overwrite|append]',
-    summary: 'write dataset <key> to a file',
-    options: { format: { type: 'string' }, mode: { type: 'string' } },
-    async run(ctx, { values, positionals: [key, file] }) {
-      knownKey(ctx, 'store', key);
-      const params: Record<string, unknown> = {};
-      if (values.format) params.format = values.format;
-      if (values.mode) params.mode = values.mode;
-      const r = await ctx.session.define({ layer: 'store', name: `store_${key}`, value: file, params, inputs: { data: key } });
-      return text(`stored ${r.rowsOut.toLocaleString('en-US')} rows of ${key} to ${file}`);
-    },
-  },
-  publish: {
-    kind: 'line', positionals: 2,
-    usage: '%publish <key> <target>   (a file path, or an http(s) URL to POST JSON rows to)',
-    summary: 'export dataset <key> to a file or an HTTP endpoint',
-    async run(ctx, { positionals: [key, target] }) {
-      knownKey(ctx, 'publish', key);
-      const http = /^https?:\/\//i.test(target);
-      const r = await ctx.session.define({ layer: 'publish', name: `publish_${key}`, value: http ? '' : target, params: http ? { url: target } : {}, inputs: { data: key } });
-      return text(`published ${r.rowsOut.toLocaleString('en-US')} rows of ${key} to ${target}`);
-    },
-  },
-  connect: {
-    kind: 'line', positionals: 2,
-    usage: '%connect <name> <url-or-path>',
-    summary: 'open a named connection (DuckDB or SQLite file, postgres:// URL)',
-    async run(ctx, { positionals: [name, target] }) {
-      await ctx.session.define({ layer: 'connect', name, value: target });
-      return text(`connected '${name}'`);
-    },
-  },
+  ingest: { kind: 'line', positionals: -1, usage: STEP_MAGICS.ingest.usage, summary: 'read a file into dataset <key> and show a preview', run: defineStep('ingest') },
+  sql: { kind: 'cell', positionals: -1, usage: `${STEP_MAGICS.sql.usage}\n<SQL over earlier dataset keys used as table names; with --template, {{var}} is replaced by the TypeScript variable var>`, summary: 'run SQL over earlier datasets and register the result as <key>', run: defineStep('sql') },
+  ts: { kind: 'cell', positionals: -1, usage: `${STEP_MAGICS.ts.usage}\n<TypeScript function body: each input is an apache-arrow Table named after its key; return a Table or an array of rows>`, summary: 'a TypeScript function step over earlier datasets, registered as <key>', run: defineStep('ts') },
+  store: { kind: 'line', positionals: -1, usage: STEP_MAGICS.store.usage, summary: 'write dataset <key> to a file', run: defineStep('store') },
+  publish: { kind: 'line', positionals: -1, usage: `${STEP_MAGICS.publish.usage}   (a file path, or an http(s) URL to POST JSON rows to)`, summary: 'export dataset <key> to a file or an HTTP endpoint', run: defineStep('publish') },
+  connect: { kind: 'line', positionals: -1, usage: STEP_MAGICS.connect.usage, summary: 'open a named connection (DuckDB or SQLite file, postgres:// URL)', run: defineStep('connect') },
   chart: {
     kind: 'line', positionals: -1,
     usage: '%chart <key> <mark> x=<col> y=<col> [color=<col>]   (or %%chart <key> with a vega-lite JSON body)',
@@ -226,7 +172,7 @@ const MAGICS: Record<string, MagicSpec> = {
     usage: '%help [magic]',
     summary: 'show how to use a magic',
     async run(_ctx, { positionals: [name] }) {
-      if (!name) return MAGICS.lsmagic.run(_ctx, { values: {}, positionals: [] }, '');
+      if (!name) return MAGICS.lsmagic.run(_ctx, { values: {}, positionals: [] }, '', { kind: 'line', name: 'lsmagic', args: [], body: '' });
       const spec = MAGICS[name.replace(/^%+/, '')];
       if (!spec) throw new MagicError('help', `no magic named '${name}'`, didYouMean(name.replace(/^%+/, ''), Object.keys(MAGICS), 'see %lsmagic'));
       return text(`${spec.usage}\n\n${spec.summary}`);
@@ -262,6 +208,20 @@ async function chartCell(ctx: MagicContext, args: string[], body: string): Promi
   }
 }
 
+function parseMagicArgs(spec: MagicSpec, call: MagicCall): { values: Record<string, unknown>; positionals: string[] } {
+  const usage = `usage: ${spec.usage.split('\n')[0]}`;
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: call.args, options: spec.options ?? {}, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (err) {
+    throw new MagicError(call.name, (err as Error).message.replace(/\. To specify a positional.*$/s, ''), usage);
+  }
+  if (spec.positionals >= 0 && parsed.positionals.length !== spec.positionals) {
+    throw new MagicError(call.name, parsed.positionals.length < spec.positionals ? 'missing argument' : `too many arguments (${parsed.positionals.slice(spec.positionals).join(' ')})`, usage);
+  }
+  return parsed;
+}
+
 export function magicNames(): string[] {
   return Object.keys(MAGICS);
 }
@@ -275,19 +235,13 @@ export async function runMagic(ctx: MagicContext, call: MagicCall): Promise<Mime
   if (spec.kind !== call.kind) {
     throw new MagicError(call.name, `${shown} is a ${spec.kind} magic`, `write it as ${spec.kind === 'cell' ? '%%' : '%'}${call.name}: ${spec.usage.split('\n')[0]}`);
   }
-  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  // Step magics parse their own arguments in the core, shared with `odibi convert`.
+  const parsed = call.name in STEP_MAGICS ? { values: {}, positionals: [] } : parseMagicArgs(spec, call);
   try {
-    parsed = parseArgs({ args: call.args, options: spec.options ?? {}, allowPositionals: true, strict: true }) as typeof parsed;
-  } catch (err) {
-    throw new MagicError(call.name, (err as Error).message.replace(/\. To specify a positional.*$/s, ''), `usage: ${spec.usage.split('\n')[0]}`);
-  }
-  if (spec.positionals >= 0 && parsed.positionals.length !== spec.positionals) {
-    throw new MagicError(call.name, parsed.positionals.length < spec.positionals ? 'missing argument' : `too many arguments (${parsed.positionals.slice(spec.positionals).join(' ')})`, `usage: ${spec.usage.split('\n')[0]}`);
-  }
-  try {
-    return await spec.run(ctx, parsed, call.body);
+    return await spec.run(ctx, parsed, call.body, call);
   } catch (err) {
     if (err instanceof MagicError) throw err;
+    if (err instanceof MagicUsageError) throw new MagicError(err.magic, err.message, err.hint);
     const hint = err instanceof OdibiError ? err.hint : undefined;
     const message = err instanceof OdibiError ? err.message : errorMessage(err);
     throw new MagicError(call.name, message, hint);

@@ -1,0 +1,104 @@
+/**
+ * The step a pipeline magic declares, from its arguments alone: shared by the kernel (which then
+ * runs it) and `odibi convert` (which reads saved notebooks without running them).
+ */
+import { parseArgs } from 'node:util';
+import type { MagicCall } from './magic-parse.js';
+import type { StepFields } from './notebook-session.js';
+
+export class MagicUsageError extends Error {
+  constructor(readonly magic: string, message: string, readonly hint?: string) {
+    super(message);
+    this.name = 'MagicUsageError';
+  }
+}
+
+interface StepMagic {
+  kind: 'line' | 'cell';
+  usage: string;
+  positionals: number;
+  options: Record<string, { type: 'string' | 'boolean' }>;
+}
+
+export const STEP_MAGICS: Readonly<Record<string, StepMagic>> = {
+  ingest: { kind: 'line', positionals: 2, usage: '%ingest <key> <path> [--format csv|parquet|json] [--name STEP]', options: { format: { type: 'string' }, name: { type: 'string' } } },
+  sql: { kind: 'cell', positionals: 1, usage: '%%sql <key> [--name STEP] [--template]', options: { name: { type: 'string' }, template: { type: 'boolean' } } },
+  ts: { kind: 'cell', positionals: 1, usage: '%%ts <key> --inputs a,b [--name STEP]', options: { inputs: { type: 'string' }, name: { type: 'string' } } },
+  store: { kind: 'line', positionals: 2, usage: '%store <key> <path> [--format parquet|csv|json] [--mode overwrite|append]', options: { format: { type: 'string' }, mode: { type: 'string' } } },
+  publish: { kind: 'line', positionals: 2, usage: '%publish <key> <target>', options: {} },
+  connect: { kind: 'line', positionals: 2, usage: '%connect <name> <url-or-path>', options: {} },
+};
+
+/** What a step magic declares. `ts` carries the function body for a generated module. */
+export interface MagicStep {
+  fields: StepFields;
+  /** Keys the step reads (for %%ts: --inputs; for %%sql: the known keys its SQL mentions). */
+  inputs: string[];
+  ts?: { body: string };
+  /** %%sql --template: the SQL still has {{var}} placeholders to fill. */
+  template?: boolean;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Parses a step magic's arguments; `knownKeys` are the datasets defined before it. */
+export function stepFromMagic(call: MagicCall, knownKeys: readonly string[]): MagicStep {
+  const spec = STEP_MAGICS[call.name];
+  if (!spec) throw new MagicUsageError(call.name, `%${call.name} does not define a step`);
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: call.args, options: spec.options, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (err) {
+    throw new MagicUsageError(call.name, (err as Error).message.replace(/\. To specify a positional.*$/s, ''), `usage: ${spec.usage}`);
+  }
+  if (parsed.positionals.length !== spec.positionals) {
+    throw new MagicUsageError(call.name, parsed.positionals.length < spec.positionals ? 'missing argument' : `too many arguments (${parsed.positionals.slice(spec.positionals).join(' ')})`, `usage: ${spec.usage}`);
+  }
+  const v = parsed.values;
+  const [a, b] = parsed.positionals;
+  const name = (fallback: string) => (typeof v.name === 'string' ? v.name : fallback);
+  switch (call.name) {
+    case 'ingest':
+      return { fields: { layer: 'ingest', name: name(`ingest_${a}`), value: b, params: v.format ? { format: v.format } : {}, outputs: { data: a } }, inputs: [] };
+    case 'sql': {
+      if (!call.body.trim()) throw new MagicUsageError('sql', 'the cell has no SQL', 'write the query on the lines after %%sql <key>');
+      const inputs = knownKeys.filter((k) => k !== a && new RegExp(`(^|[^\\w.])${escapeRegExp(k)}($|[^\\w])`, 'i').test(call.body));
+      return { fields: { layer: 'transform', type: 'sql', name: name(a), value: call.body, inputs: Object.fromEntries(inputs.map((k) => [k, k])), outputs: { data: a } }, inputs, template: v.template === true };
+    }
+    case 'ts': {
+      if (!call.body.trim()) throw new MagicUsageError('ts', 'the cell has no function body', 'write statements ending in `return rows` on the lines after %%ts <key> --inputs ...');
+      const inputs = String(v.inputs ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+      return { fields: { layer: 'transform', type: 'function', name: name(a), value: '', inputs: Object.fromEntries(inputs.map((k) => [k, k])), outputs: { data: a } }, inputs, ts: { body: call.body } };
+    }
+    case 'store': {
+      const params: Record<string, unknown> = {};
+      if (v.format) params.format = v.format;
+      if (v.mode) params.mode = v.mode;
+      return { fields: { layer: 'store', name: `store_${a}`, value: b, params, inputs: { data: a } }, inputs: [a] };
+    }
+    case 'publish': {
+      const http = /^https?:\/\//i.test(b);
+      return { fields: { layer: 'publish', name: `publish_${a}`, value: http ? '' : b, params: http ? { url: b } : {}, inputs: { data: a } }, inputs: [a] };
+    }
+    default:
+      return { fields: { layer: 'connect', name: a, value: b }, inputs: [] };
+  }
+}
+
+/**
+ * Puts a definition into an ordered list of steps: one writing the same dataset key (or with the
+ * same name) is replaced in place, otherwise it is appended. Returns whether it replaced one.
+ */
+export function upsertStep(steps: Map<string, StepFields>, fields: StepFields): { next: Map<string, StepFields>; replaced: boolean } {
+  const outputs = Object.values((fields.outputs ?? {}) as Record<string, string>);
+  const replaced = [...steps.values()].find((s) => s.name === fields.name || Object.values((s.outputs ?? {}) as Record<string, string>).some((k) => outputs.includes(k)))?.name;
+  const next = new Map<string, StepFields>();
+  for (const [k, s] of steps) {
+    if (k === replaced) next.set(fields.name, fields);
+    else next.set(k, s);
+  }
+  if (replaced === undefined) next.set(fields.name, fields);
+  return { next, replaced: replaced !== undefined };
+}
