@@ -42,6 +42,8 @@ export type { MagicCall } from './interactive/magic-parse.js';
 export { stepFromMagic, upsertStep, MagicUsageError, STEP_MAGICS } from './interactive/magic-steps.js';
 export type { MagicStep } from './interactive/magic-steps.js';
 export { writeFunctionModule } from './interactive/function-module.js';
+export { convertNotebook } from './interactive/convert-notebook.js';
+export type { ConvertOptions, ConvertResult } from './interactive/convert-notebook.js';
 
 /** Rendering */
 export { toMermaid } from './render/mermaid.js';

@@ -3,7 +3,7 @@
  * export runs under `odibi run` to the same outputs.
  */
 import { execFile } from 'node:child_process';
-import { cp, readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -35,5 +35,45 @@ describe('notebooks/quickstart.ipynb', () => {
     const r = await odibi(['run', path.join(nbDir, 'out/iot_pipeline.json')], { cwd: await tempDir() });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await query(`SELECT * FROM read_parquet('${parquet}') ORDER BY device_id, day`)).toEqual(fromNotebook);
+
+    // odibi convert reads the saved notebook without running it and gives the same pipeline.
+    await rm(parquet);
+    const converted = await odibi(['convert', path.join(nbDir, 'executed.ipynb'), '-o', path.join(root, 'converted/iot.json')]);
+    expect(converted.code, converted.stderr).toBe(0);
+    expect(converted.stdout).toMatch(/wrote .*iot\.json \(6 steps, 1 TypeScript module beside it\)/);
+    const run2 = await odibi(['run', path.join(root, 'converted/iot.json')], { cwd: await tempDir() });
+    expect(run2.code, run2.stdout + run2.stderr).toBe(0);
+    expect(await query(`SELECT * FROM read_parquet('${parquet}') ORDER BY device_id, day`)).toEqual(fromNotebook);
+  });
+});
+
+describe('odibi convert', () => {
+  const nb = (cells: { source: string; error?: boolean }[]) => JSON.stringify({
+    nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'odibi', display_name: 'ODIBI (TypeScript)' } },
+    cells: cells.map((c, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, source: c.source, outputs: c.error ? [{ output_type: 'error', ename: 'MagicError', evalue: 'x', traceback: [] }] : [] })),
+  });
+
+  it('leaves out cells whose saved output is an error, or fails with --strict', async () => {
+    const dir = await tempDir();
+    await cp(path.join(REPO, 'examples/iot/data'), path.join(dir, 'data'), { recursive: true });
+    const file = path.join(dir, 'n.ipynb');
+    await writeFile(file, nb([
+      { source: '%ingest devices data/devices.csv' },
+      { source: '%%sql broken\nSELECT nope FROM devices', error: true },
+      { source: 'const x = 1;' },
+      { source: '%%sql sites\nSELECT DISTINCT site FROM devices ORDER BY site' },
+      { source: '%store sites out/sites.csv' },
+    ]));
+    const loose = await odibi(['convert', file]);
+    expect(loose.code).toBe(0);
+    expect(loose.stderr).toMatch(/warning: cell 2 \(%%sql broken\): left out, its saved output is an error/);
+    const config = JSON.parse(await readFile(path.join(dir, 'n.json'), 'utf8'));
+    expect(config.steps.map((s: { name: string }) => s.name)).toEqual(['ingest_devices', 'sites', 'store_sites']);
+    expect((await odibi(['run', path.join(dir, 'n.json')])).code).toBe(0);
+    expect(await readFile(path.join(dir, 'out/sites.csv'), 'utf8')).toBe('site\noffice-hq\nplant-north\nplant-south\nwarehouse-east\n');
+
+    const strict = await odibi(['convert', file, '--strict', '-o', path.join(dir, 'strict.json')]);
+    expect(strict.code).toBe(2);
+    expect(strict.stderr).toMatch(/cell 2 \(%%sql broken\): its saved output is an error/);
   });
 });

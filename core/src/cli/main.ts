@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
+import { convertCommand } from './commands/convert.js';
 import { dagCommand } from './commands/dag.js';
 import { initCommand } from './commands/init.js';
 import { runCommand } from './commands/run.js';
@@ -49,6 +50,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .action(async (config, o) => setExit(await dagCommand(config, o)));
+
+  program.command('convert')
+    .description('write the pipeline a saved notebook declares (its magics) as a config, without running it')
+    .argument('<notebook>', 'a .ipynb notebook using the odibi kernel')
+    .option('-o, --output <file>', 'config to write (default: the notebook name with .json)')
+    .option('--strict', 'fail on a cell that cannot be converted (e.g. one whose saved output is an error)')
+    .action(async (notebook, o) => setExit(await convertCommand(notebook, o)));
 
   program.command('init')
     .description('create a runnable starter project: sample data, pipeline.json, a notebook')

@@ -1,0 +1,102 @@
+/**
+ * `odibi convert`: the pipeline a saved notebook declares, without running it. Step magics are
+ * read in cell order with the same rules as the kernel (a later cell for the same key replaces the
+ * earlier step); `%%ts` bodies become a generated module beside the config. Cells whose saved
+ * output is an error are left out with a warning, or fail the conversion with `strict`.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { validatePipeline } from '../config/validate.js';
+import { toConfig } from './export-config.js';
+import { functionSource, identifier } from './function-module.js';
+import { parseMagic } from './magic-parse.js';
+import { MagicUsageError, STEP_MAGICS, stepFromMagic, upsertStep } from './magic-steps.js';
+import type { StepFields } from './notebook-session.js';
+
+export interface ConvertOptions {
+  /** Config to write (default: the notebook's path with .json). */
+  output?: string;
+  /** Fail on any cell that cannot be converted instead of leaving it out. */
+  strict?: boolean;
+}
+
+export interface ConvertResult {
+  file: string;
+  steps: number;
+  modules: string[];
+  warnings: string[];
+}
+
+interface NotebookCell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: { output_type: string }[];
+}
+
+export async function convertNotebook(notebook: string, options: ConvertOptions = {}): Promise<ConvertResult> {
+  const nbFile = path.resolve(notebook);
+  let cells: NotebookCell[];
+  try {
+    const nb = JSON.parse(await readFile(nbFile, 'utf8')) as { cells?: NotebookCell[]; nbformat?: number };
+    if (!Array.isArray(nb.cells)) throw new Error('no cells array');
+    cells = nb.cells;
+  } catch (err) {
+    throw new ConfigError([{ message: `not a readable notebook: ${(err as Error).message}`, file: nbFile, hint: 'pass a .ipynb file saved by Jupyter (nbformat 4)' }], nbFile);
+  }
+  const nbDir = path.dirname(nbFile);
+  const output = path.resolve(options.output ?? nbFile.replace(/\.ipynb$/i, '') + '.json');
+  const base = path.basename(output).replace(/\.[^.]+$/, '');
+  const warnings: string[] = [];
+  const problems: ConfigProblem[] = [];
+  const bodies = new Map<string, { inputs: string[]; body: string }>();
+  let steps = new Map<string, StepFields>();
+
+  cells.forEach((cell, i) => {
+    if (cell.cell_type !== 'code') return;
+    const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+    const call = parseMagic(source);
+    if (!call || !(call.name in STEP_MAGICS)) return;
+    const where = `cell ${i + 1} (${source.split('\n')[0].slice(0, 60)})`;
+    const leaveOut = (message: string, hint?: string) => {
+      if (options.strict) problems.push({ message: `${where}: ${message}`, file: nbFile, hint });
+      else warnings.push(`${where}: left out, ${message}`);
+    };
+    if (cell.outputs?.some((o) => o.output_type === 'error')) return leaveOut('its saved output is an error', 'fix the cell and re-run it, or drop --strict');
+    try {
+      const ms = stepFromMagic(call, [...steps.values()].flatMap((s) => Object.values((s.outputs ?? {}) as Record<string, string>)));
+      if (ms.template) return leaveOut('%%sql --template needs the notebook\'s TypeScript variables', 'run the notebook and use %export instead');
+      if (ms.ts) bodies.set(ms.fields.name, { inputs: ms.inputs, body: ms.ts.body });
+      steps = upsertStep(steps, ms.fields).next;
+    } catch (err) {
+      if (err instanceof MagicUsageError) return leaveOut(err.message, err.hint);
+      throw err;
+    }
+  });
+  if (problems.length) throw new ConfigError(problems, nbFile);
+
+  // %%ts steps point at a module written beside the config.
+  const modules: string[] = [];
+  const fields = [...steps.values()].map((s) => {
+    const ts = bodies.get(s.name);
+    if (!ts) return s;
+    const fn = identifier(s.name);
+    const file = path.join(path.dirname(output), `${base}.${fn}.ts`);
+    modules.push(file);
+    return { ...s, value: `${file}#${fn}`, __module: functionSource(fn, ts.inputs, ts.body) };
+  });
+  const config = toConfig(base, fields.map(({ __module: _m, ...s }) => s as StepFields), nbDir, path.dirname(output));
+  // Same checks as `odibi validate`, before anything is written.
+  validatePipeline({ name: base, file: output, steps: config.steps.map((s, i) => ({ fields: s, origin: { file: nbFile, row: `step ${i + 1}` } })) });
+
+  await mkdir(path.dirname(output), { recursive: true });
+  for (const f of fields) {
+    if (!('__module' in f)) continue;
+    const file = String(f.value).slice(0, String(f.value).lastIndexOf('#'));
+    await writeFile(`${file}.tmp`, String(f.__module));
+    await rename(`${file}.tmp`, file);
+  }
+  await writeFile(`${output}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+  await rename(`${output}.tmp`, output);
+  return { file: output, steps: config.steps.length, modules, warnings };
+}
