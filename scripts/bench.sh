@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
-bash scripts/setup.sh
+bash scripts/setup.sh --jupyter
 npx turbo run build --output-logs=errors-only
 node core/bench/run.mjs
+echo
+node kernel/bench/run.mjs

@@ -94,8 +94,9 @@ export class KernelServer {
     void this.#iopubOut.send(encode(child(parent, type, content, [Buffer.from(`kernel.${type}`)]), this.#conn.key));
   }
 
-  #reply(out: SendQueue, request: Message, type: string, content: Record<string, unknown>): Promise<void> {
-    return out.send(encode(child(request, type, content), this.#conn.key));
+  /** Queues a reply; the queue keeps order, so the caller need not wait for ZeroMQ. */
+  #reply(out: SendQueue, request: Message, type: string, content: Record<string, unknown>): void {
+    void out.send(encode(child(request, type, content), this.#conn.key));
   }
 
   async #dispatch(msg: Message, out: SendQueue): Promise<void> {
@@ -139,7 +140,7 @@ export class KernelServer {
         this.#handler.interrupt();
         return this.#reply(out, msg, 'interrupt_reply', { status: 'ok' });
       case 'shutdown_request':
-        await this.#reply(out, msg, 'shutdown_reply', { status: 'ok', restart: Boolean(c.restart) });
+        this.#reply(out, msg, 'shutdown_reply', { status: 'ok', restart: Boolean(c.restart) });
         await this.close();
         return;
       default:
@@ -159,10 +160,10 @@ export class KernelServer {
     sink.flush();
     if (result.status === 'ok') {
       if (result.data && !silent) this.#publish(msg, 'execute_result', { execution_count: count, data: result.data, metadata: result.metadata ?? {} });
-      await this.#reply(out, msg, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
+      this.#reply(out, msg, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
     } else {
       this.#publish(msg, 'error', { ename: result.ename, evalue: result.evalue, traceback: result.traceback });
-      await this.#reply(out, msg, 'execute_reply', { status: 'error', execution_count: count, ename: result.ename, evalue: result.evalue, traceback: result.traceback });
+      this.#reply(out, msg, 'execute_reply', { status: 'error', execution_count: count, ename: result.ename, evalue: result.evalue, traceback: result.traceback });
     }
   }
 
