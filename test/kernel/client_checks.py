@@ -9,31 +9,15 @@ import time
 
 from jupyter_client.manager import start_new_kernel
 
+from cell_runner import run_cell
+
 
 def main():
     km, kc = start_new_kernel(kernel_name='odibi', startup_timeout=60)
     results = {}
 
     def run(code, timeout=60, interrupt_after=None):
-        msg_id = kc.execute(code)
-        if interrupt_after is not None:
-            time.sleep(interrupt_after)
-            km.interrupt_kernel()
-        outputs = []
-        while True:
-            m = kc.get_iopub_msg(timeout=timeout)
-            if m['parent_header'].get('msg_id') != msg_id:
-                continue
-            if m['msg_type'] == 'status':
-                if m['content']['execution_state'] == 'idle':
-                    break
-                continue
-            outputs.append({'type': m['msg_type'], **m['content']})
-        while True:
-            reply = kc.get_shell_msg(timeout=timeout)
-            if reply['parent_header'].get('msg_id') == msg_id:
-                break
-        return {'reply': reply['content'], 'outputs': outputs}
+        return run_cell(km, kc, code, timeout, interrupt_after)
 
     try:
         results['value'] = run('const x: number = 40 + 2;\nx')

@@ -8,6 +8,8 @@ import sys
 
 from jupyter_client.manager import start_new_kernel
 
+from cell_runner import run_cell
+
 CELLS = {
     'ingest_readings': '%ingest readings data/readings.csv --format csv',
     'ingest_devices': '%ingest devices data/devices.csv',
@@ -45,22 +47,7 @@ def main():
     results = {}
 
     def run(code):
-        msg_id = kc.execute(code)
-        outputs = []
-        while True:
-            m = kc.get_iopub_msg(timeout=60)
-            if m['parent_header'].get('msg_id') != msg_id:
-                continue
-            if m['msg_type'] == 'status':
-                if m['content']['execution_state'] == 'idle':
-                    break
-                continue
-            outputs.append({'type': m['msg_type'], **m['content']})
-        while True:
-            reply = kc.get_shell_msg(timeout=60)
-            if reply['parent_header'].get('msg_id') == msg_id:
-                break
-        return {'reply': reply['content'], 'outputs': outputs}
+        return run_cell(km, kc, code)
 
     try:
         for name, code in CELLS.items():
