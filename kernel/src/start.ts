@@ -14,6 +14,11 @@ export async function startKernel(connectionFile: string): Promise<void> {
   // into the current cell's output and the kernel carries on.
   process.on('uncaughtException', (err) => process.stderr.write(`Uncaught ${err.stack ?? err}\n`));
   process.on('unhandledRejection', (reason) => process.stderr.write(`Unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`));
+  // A cell calling process.exit() would take the whole kernel (and every dataset) with it.
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number) => {
+    throw new Error(`process.exit(${code ?? ''}) is disabled inside the kernel; restart the kernel from Jupyter instead`);
+  }) as typeof process.exit;
+  server.closed.then(() => exit(0));
   await server.start();
-  server.closed.then(() => process.exit(0));
 }

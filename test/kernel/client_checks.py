@@ -33,6 +33,12 @@ def main():
         results['after_async_interrupt'] = run('"still alive"')
         results['sql_interrupt'] = run('%%sql huge\nSELECT count(*) AS n FROM range(100000000000) a', interrupt_after=1.5)
         results['after_sql_interrupt'] = run('%%sql small\nSELECT 42 AS answer')
+        results['exit'] = run('process.exit(3)')
+        results['after_exit'] = run('"still here"')
+        msg_id = kc.complete('const abc = [1, 2];\nabc.fil', len('const abc = [1, 2];\nabc.fil'))
+        results['complete'] = kc.get_shell_msg(timeout=60)['content']
+        kc.inspect('Math.max', 6)
+        results['inspect'] = kc.get_shell_msg(timeout=60)['content']
         results['late_throw'] = run('setTimeout(() => { throw new Error("late") }, 10); 1')
         time.sleep(0.3)
         results['after_late_throw'] = run('2')

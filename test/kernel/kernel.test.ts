@@ -80,6 +80,19 @@ describe('odibi kernel over jupyter_client', () => {
     expect(r.after_sql_interrupt.reply.status).toBe('ok');
   });
 
+  it('refuses process.exit() in a cell instead of dying', () => {
+    expect(r.exit.reply).toMatchObject({ status: 'error' });
+    expect(r.exit.reply.evalue).toMatch(/process\.exit\(3\) is disabled/);
+    expect(r.after_exit.reply.status).toBe('ok');
+  });
+
+  it('completes and inspects TypeScript (tslab)', () => {
+    expect(r.complete.status).toBe('ok');
+    expect(r.complete.matches).toContain('filter');
+    expect(r.inspect).toMatchObject({ status: 'ok', found: true });
+    expect(r.inspect.data['text/plain']).toMatch(/max/);
+  });
+
   it('survives an error thrown later by a timer', () => {
     expect(r.after_late_throw.reply.status).toBe('ok');
   });

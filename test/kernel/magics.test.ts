@@ -44,7 +44,13 @@ describe('pipeline magics', () => {
     expect(cells.sql_broken.reply.evalue).toContain('LINE 1: SELECT nope FROM readings');
     const steps = result(cells.steps)['text/plain'];
     expect(steps.match(/per_site/g).length).toBeGreaterThan(0);
-    expect(steps).toMatch(/steps: 6 rows/);
+    expect(steps).toMatch(/steps: 8 rows/);
+  });
+
+  it('%publish writes a JSON file; %connect opens a connection', async () => {
+    expect(result(cells.publish)['text/plain']).toBe('published 4 rows of per_site to out/per_site.json');
+    expect(JSON.parse(await readFile(path.join(dir, 'out/per_site.json'), 'utf8'))).toHaveLength(4);
+    expect(result(cells.connect)['text/plain']).toBe("connected 'lite'");
   });
 
   it('TypeScript cells read notebook data with odibi.rows and odibi.table', () => {

@@ -25,6 +25,8 @@ CELLS = {
     'ts_bad_input': '%%ts x --inputs nowhere\nreturn []',
     'store': '%store per_site out/per_site.csv --format csv',
     'store_share': '%store share out/share.csv',
+    'publish': '%publish per_site out/per_site.json',
+    'connect': '%connect lite db/app.sqlite',
     'steps': '%steps',
     'dag': '%dag',
     'export': '%export pipelines/iot.json',
