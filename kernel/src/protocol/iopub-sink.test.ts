@@ -1,10 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { IopubSink } from './iopub-sink.js';
-import type { Message } from './wire.js';
 
 function sink() {
   const sent: [string, Record<string, unknown>][] = [];
-  return { sent, sink: new IopubSink({} as Message, (type, content) => sent.push([type, content])) };
+  return { sent, sink: new IopubSink((type, content) => sent.push([type, content])) };
 }
 
 describe('IopubSink', () => {

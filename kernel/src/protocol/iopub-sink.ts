@@ -4,7 +4,6 @@
  * output so the order the user wrote things in is kept.
  */
 import type { MimeBundle, OutputSink } from './handler.js';
-import type { Message } from './wire.js';
 
 const FLUSH_MS = 20;
 const MAX_BATCH = 64 * 1024;
@@ -14,7 +13,7 @@ export class IopubSink implements OutputSink {
   #pending: { name: 'stdout' | 'stderr'; text: string } | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly request: Message, publish: (type: string, content: Record<string, unknown>) => void) {
+  constructor(publish: (type: string, content: Record<string, unknown>) => void) {
     this.#publish = publish;
   }
 

@@ -155,7 +155,7 @@ export class KernelServer {
     if (!silent && c.store_history !== false) this.#executionCount++;
     const count = this.#executionCount;
     if (!silent) this.#publish(msg, 'execute_input', { code, execution_count: count });
-    const sink = new IopubSink(msg, (type, content) => this.#publish(msg, type, content));
+    const sink = new IopubSink((type, content) => this.#publish(msg, type, content));
     const result = await this.#handler.execute(code, sink, { silent, executionCount: count });
     sink.flush();
     if (result.status === 'ok') {
