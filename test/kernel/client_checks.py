@@ -26,6 +26,7 @@ def main():
         results['after_error'] = run('x + 1')
         results['type_error'] = run('const s: string = 5;')
         results['flood'] = run('for (let i = 0; i < 20000; i++) console.log("line " + i)', timeout=120)
+        results['display_flood'] = run('import * as tslab2 from "tslab";\nfor (let i = 0; i < 3000; i++) tslab2.display.text("d" + i)', timeout=120)
         results['display'] = run('import * as tslab from "tslab";\ntslab.display.html("<b>bold</b>")')
         results['sync_interrupt'] = run('while (true) {}', interrupt_after=1.5)
         results['after_sync_interrupt'] = run('x * 2')

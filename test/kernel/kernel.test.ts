@@ -62,6 +62,14 @@ describe('odibi kernel over jupyter_client', () => {
     expect(r.flood.outputs.filter((o) => o.type === 'stream').length).toBeLessThan(200);
   });
 
+  it('delivers 3,000 display messages from one cell, in order', () => {
+    const shown = r.display_flood.outputs.filter((o) => o.type === 'display_data').map((o) => o.data['text/plain']);
+    expect(shown).toHaveLength(3000);
+    expect(shown[0]).toBe('d0');
+    expect(shown[2999]).toBe('d2999');
+    expect(r.display_flood.reply.status).toBe('ok');
+  });
+
   it('keeps tslab.display working (display_data)', () => {
     expect(r.display.outputs.find((o) => o.type === 'display_data')?.data['text/html']).toBe('<b>bold</b>');
   });

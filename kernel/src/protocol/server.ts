@@ -27,7 +27,8 @@ export class KernelServer {
   readonly #conn: ConnectionInfo;
   readonly #shell = new zmq.Router();
   readonly #control = new zmq.Router();
-  readonly #iopub = new zmq.Publisher();
+  // A PUB socket drops messages past its high-water mark; a cell's outputs must never be dropped.
+  readonly #iopub = new zmq.Publisher({ sendHighWaterMark: 0 });
   readonly #stdin = new zmq.Router();
   readonly #hb = new zmq.Reply();
   readonly #shellOut = new SendQueue(this.#shell);
