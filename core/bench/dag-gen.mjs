@@ -8,19 +8,11 @@
 //
 // Each step's SQL comes from one template with its input references as a parameter, so ODIBI's
 // config (aliases a, b, c) and the raw baseline's statements (`"d_0042" AS a`) are the same query.
+import { rng } from '../../examples/iot/rng.mjs';
 
 const ROOTS = 20;
 const ROWS = 100;
 
-/** mulberry32, as in examples/iot/generate.mjs. */
-function rng(seed) {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The SQL of a step over its inputs; `ref(alias)` is how the statement names input `alias`. */
 function sqlOf(root, arity, ref) {

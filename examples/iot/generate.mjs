@@ -7,21 +7,13 @@
 import { createWriteStream, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rng } from './rng.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const READINGS = Number(args.readings ?? 2000);
 const DEVICES = Number(args.devices ?? 12);
 const OUT = path.resolve(args.out ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'data'));
 
-// mulberry32: tiny, seedable PRNG.
-function rng(seed) {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(42);
 const SITES = ['plant-north', 'plant-south', 'warehouse-east', 'office-hq'];
 const MODELS = ['TX-100', 'TX-200', 'HX-9'];

@@ -110,6 +110,16 @@ export function sometimes(inputs, ctx) {
     expect(Date.now() - started).toBeLessThan(4500);
   });
 
+  it('applies --timeout to steps that set no timeout of their own', async () => {
+    const dir = await tempDir();
+    const cfg = await writePipeline(dir, [
+      { layer: 'ingest', name: 'heavy', type: 'sql', value: 'SELECT count(*) FROM range(100000000000) a', outputs: { data: 'h' } },
+    ]);
+    const r = await odibi(['run', cfg, '--timeout', '300']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✖ heavy\s+ingest\s+failed: timed out after 300 ms/);
+  });
+
   it('interrupts a long SQL query at its timeout', async () => {
     const dir = await tempDir();
     const cfg = await writePipeline(dir, [

@@ -48,11 +48,6 @@ export class DuckDBStepRunner implements StepRunner {
     for (const p of fns) preloadFunction(this.#o.pipeline.baseDir, p.step.value);
   }
 
-  /** Datasets produced so far (key → last measurement). */
-  get datasets(): ReadonlyMap<string, DatasetInfo> {
-    return this.#datasets;
-  }
-
   run(planned: PlannedStep, attempt: number, signal: AbortSignal): Promise<StepResult> {
     const p = this.#run(planned, attempt, signal);
     const tracked = p.catch(() => undefined).finally(() => this.#inFlight.delete(tracked));
