@@ -4,6 +4,8 @@
  * console, which is where this class picks up the cell's value (for execute_result) and its errors
  * (for a proper error reply) instead of letting them fall into stdout.
  */
+// First: it must be in place before tslab's converter loads TypeScript.
+import './tslab/fast-transpile.js';
 import { format, inspect } from 'node:util';
 import { createRequire } from 'node:module';
 import { createConverter, isCompleteCode, type Converter } from 'tslab/dist/converter.js';

@@ -156,6 +156,9 @@ export class KernelServer {
     if (!silent && c.store_history !== false) this.#executionCount++;
     const count = this.#executionCount;
     if (!silent) this.#publish(msg, 'execute_input', { code, execution_count: count });
+    // Hand busy and execute_input to ZeroMQ before the cell's synchronous work starts, so the client
+    // reads them while the cell runs instead of after it (they were queued but not yet sent).
+    await this.#iopubOut.drained();
     const sink = new IopubSink((type, content) => this.#publish(msg, type, content));
     const result = await this.#handler.execute(code, sink, { silent, executionCount: count });
     sink.flush();
