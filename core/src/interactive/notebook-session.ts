@@ -19,6 +19,9 @@ import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
 import { exportConfig } from './export-config.js';
 import { upsertStep } from './magic-steps.js';
 
+/** Rows a magic's preview shows (the kernel renders the first 20). */
+const PREVIEW_ROWS = 20;
+
 /** A step as a magic declares it: the JSON config fields. */
 export type StepFields = Record<string, unknown> & { layer: string; name: string };
 
@@ -60,7 +63,8 @@ export class NotebookSession {
     const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-notebook-'));
     const engine = await DuckDBEngine.create({ baseDir });
     const pipeline: Pipeline = { name: 'notebook', file: path.join(baseDir, 'notebook.json'), baseDir, steps: [], secrets: [] };
-    const runner = new DuckDBStepRunner({ pipeline, engine, runId: 'notebook', tmpDir, log: options.log ?? (() => undefined) });
+    // 20 sample rows: the step's own measurement is the preview a magic shows, with no second query.
+    const runner = new DuckDBStepRunner({ pipeline, engine, runId: 'notebook', tmpDir, sampleRows: PREVIEW_ROWS, log: options.log ?? (() => undefined) });
     return new NotebookSession(baseDir, engine, runner, tmpDir);
   }
 

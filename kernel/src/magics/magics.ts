@@ -38,9 +38,6 @@ interface MagicSpec {
   run(ctx: MagicContext, args: { values: Record<string, unknown>; positionals: string[] }, body: string, call: MagicCall): Promise<MimeBundle | undefined>;
 }
 
-async function preview(ctx: MagicContext, key: string): Promise<MimeBundle> {
-  return previewBundle({ key, ...(await ctx.session.snapshot(key, 20)) });
-}
 
 function knownKey(ctx: MagicContext, magic: string, key: string): void {
   const keys = ctx.session.keys();
@@ -64,7 +61,8 @@ function defineStep(name: string): MagicSpec['run'] {
     if (ms.ts) fields.value = await writeFunctionModule(ctx.session.baseDir, fields.name, ms.inputs, ms.ts.body);
     const r = await ctx.session.define(fields);
     const target = String(fields.value || (fields.params as Record<string, unknown> | undefined)?.url || '');
-    if (r.outputs.length) return preview(ctx, r.outputs[0].key);
+    const out = r.outputs[0];
+    if (out) return previewBundle({ key: out.key, rows: out.rows, schema: out.schema, sample: out.sample ?? [] });
     if (fields.layer === 'connect') return text(`connected '${fields.name}'`);
     return text(`${fields.layer === 'store' ? 'stored' : 'published'} ${r.rowsOut.toLocaleString('en-US')} rows of ${ms.inputs[0]} to ${target}`);
   };
