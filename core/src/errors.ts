@@ -103,3 +103,6 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A stream cannot start or go on (no streaming step, another process owns it, a batch failed). */
+export class StreamError extends OdibiError {}

@@ -29,6 +29,16 @@ export { execute } from './exec/executor.js';
 export type { StepRunner, StepResult, RunSummary, ExecuteOptions } from './exec/executor.js';
 export type * from './exec/events.js';
 
+/** Streaming */
+export { startStream, runContinuous, StreamHandle } from './stream/stream.js';
+export type { StreamOptions, StreamStatus, StreamSummary, FaultPoint } from './stream/stream.js';
+export type * from './stream/events.js';
+export { ManualClock, systemClock } from './stream/clock.js';
+export type { Clock } from './stream/clock.js';
+export { BatchLog } from './stream/batch-log.js';
+export type { OffsetsEntry, CommitEntry } from './stream/batch-log.js';
+export { parseDuration } from './stream/duration.js';
+
 /** Tracking */
 export { Tracker } from './tracker/tracker.js';
 export { RunStore } from './tracker/run-store.js';
@@ -52,5 +62,5 @@ export { toSvg } from './render/svg.js';
 export type { SvgOptions, StepState } from './render/svg.js';
 
 /** Errors */
-export { OdibiError, ConfigError, SelectionError, StepError, StepTimeoutError, StepCancelledError, errorMessage } from './errors.js';
+export { OdibiError, ConfigError, SelectionError, StepError, StepTimeoutError, StepCancelledError, StreamError, errorMessage } from './errors.js';
 export type { ConfigProblem } from './errors.js';

@@ -14,6 +14,7 @@ import type { Hook } from './exec/events.js';
 import { execute, type RunSummary } from './exec/executor.js';
 import { createPlan, type Plan, type PlanOptions } from './graph/plan.js';
 import { DuckDBStepRunner } from './steps/duckdb-runner.js';
+import type { BatchContext } from './stream/batch-input.js';
 import type { RunRecord } from './tracker/run-record.js';
 import { newRunId, RunStore } from './tracker/run-store.js';
 import { Tracker } from './tracker/tracker.js';
@@ -35,6 +36,8 @@ export interface RunOptions extends PlanOptions, LoadOptions {
   sampleRows?: number;
   /** Aborting it cancels the run: running steps stop, outputs roll back. */
   signal?: AbortSignal;
+  /** Runs the pipeline as one micro-batch of a stream (see stream/). */
+  batch?: BatchContext;
 }
 
 export interface RunResult extends RunSummary {
@@ -67,12 +70,13 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-run-'));
   const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: options.threads });
   const runner = new DuckDBStepRunner({
-    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows,
+    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch,
     log: (step, message) => bus.emit({ type: 'step_log', step, message }),
   });
   runner.prepare(plan);
   try {
-    const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs, signal: options.signal });
+    const batch = options.batch && { stream: options.batch.stream, id: options.batch.id, replay: options.batch.replay };
+    const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs, signal: options.signal, batch });
     await tracker.saved();
     return { ...summary, runId, plan, record: tracker.record, recordPath: store?.pathOf(runId) };
   } finally {

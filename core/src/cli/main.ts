@@ -10,9 +10,10 @@ import { dagCommand } from './commands/dag.js';
 import { initCommand } from './commands/init.js';
 import { runCommand } from './commands/run.js';
 import { runsListCommand, runsShowCommand } from './commands/runs.js';
+import { streamCommand } from './commands/stream.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, reportError } from './errors.js';
-import { collect, positiveInt } from './options.js';
+import { collect, nonNegativeNumber, positiveInt } from './options.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -35,6 +36,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--timeout <ms>', 'default per-step timeout in ms (params.timeout_ms wins)', positiveInt('--timeout'))
     .option('--json', 'print one JSON event per line instead of progress')
     .action(async (config, o) => setExit(await runCommand(config, o)));
+
+  program.command('stream')
+    .description('run a pipeline continuously as exactly-once micro-batches (ingest steps with params.stream)')
+    .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
+    .option('--state-dir <dir>', 'offsets and commits logs, snapshots and run records (default: .odibi/ beside the config)')
+    .option('--max-batches <n>', 'stop after n batches', positiveInt('--max-batches'))
+    .option('--until-idle <seconds>', 'stop after this many seconds without new input', nonNegativeNumber('--until-idle'))
+    .option('--trigger-interval <ms>', 'how often to look for new input when nothing signals it (default 1000)', positiveInt('--trigger-interval'))
+    .option('-w, --workers <n>', 'steps to run at once within a batch (default: number of cores)', positiveInt('--workers'))
+    .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
+    .option('--json', 'print stream and run events as JSON lines instead of progress')
+    .action(async (config, o) => setExit(await streamCommand(config, o)));
 
   program.command('validate')
     .description('check a pipeline config and report every problem at once')

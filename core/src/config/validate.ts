@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseStreamSpec } from '../stream/spec.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { buildDag, suggest } from '../graph/dag.js';
 import { substituteEnv } from './env.js';
@@ -171,7 +172,9 @@ function toStep(
   }
   secrets.push(...s1, ...s2);
 
-  if (ok && VALUE_NEEDED[layer as Layer] && value.trim() === '') {
+  // An event stream's data arrives by POST, so it has no source to name.
+  const eventStream = (params.stream as { mode?: unknown } | undefined)?.mode === 'event';
+  if (ok && VALUE_NEEDED[layer as Layer] && value.trim() === '' && !eventStream) {
     push('missing required field "value"', `a ${layer} step's value is ${VALUE_NEEDED[layer as Layer]}`);
     ok = false;
   }
@@ -182,6 +185,12 @@ function toStep(
   if (ok && type === 'function' && !/#[A-Za-z_$][\w$]*$/.test(value)) {
     push(`function value '${value}' must look like "module.ts#exportName"`, 'name the module (relative to the config file) and the exported function after #');
     ok = false;
+  }
+  if (ok && params.stream !== undefined) {
+    for (const p of parseStreamSpec({ layer: layer as Layer, params }).problems) {
+      push(p.message, p.hint);
+      ok = false;
+    }
   }
   if (ok && (layer === 'ingest' || layer === 'transform') && Object.keys(keyMapOf(f.outputs)).length === 0) {
     push(`a ${layer} step needs at least one output`, 'add "outputs": {"data": "my_dataset"}');

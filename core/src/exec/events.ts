@@ -34,6 +34,14 @@ interface EventBase {
   timestamp: string;
 }
 
+/** Which micro-batch of which stream a run is. */
+export interface BatchRef {
+  stream: string;
+  id: number;
+  /** A replay of a batch planned but not committed before a crash. */
+  replay: boolean;
+}
+
 export interface RunStartEvent extends EventBase {
   type: 'run_start';
   pipeline: string;
@@ -41,6 +49,7 @@ export interface RunStartEvent extends EventBase {
   steps: string[];
   levels: string[][];
   workers: number;
+  batch?: BatchRef;
 }
 export interface StepStartEvent extends EventBase {
   type: 'step_start';

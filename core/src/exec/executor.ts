@@ -7,7 +7,7 @@
 import { errorMessage, OdibiError, StepCancelledError, StepTimeoutError } from '../errors.js';
 import type { Plan, PlannedStep } from '../graph/plan.js';
 import { CommitFailure, OutputTransaction, type StagedAction } from '../engine/staging.js';
-import type { DatasetInfo, ErrorInfo, SchemaDiff } from './events.js';
+import type { BatchRef, DatasetInfo, ErrorInfo, SchemaDiff } from './events.js';
 import type { EventBus } from './event-bus.js';
 import { backoffMs, policyOf } from './retry.js';
 
@@ -34,6 +34,8 @@ export interface ExecuteOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Cancels the run (Ctrl-C): running steps are stopped, nothing new starts, outputs roll back. */
   signal?: AbortSignal;
+  /** The stream micro-batch this run is, reported in run_start. */
+  batch?: BatchRef;
 }
 
 export interface RunSummary {
@@ -75,6 +77,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
   bus.emit({
     type: 'run_start', pipeline: plan.pipeline.name, configFile: plan.pipeline.file,
     steps: plan.steps.map((p) => p.step.name), levels: plan.levels.map((l) => [...l]), workers,
+    ...(options.batch ? { batch: options.batch } : {}),
   });
   for (const name of plan.deselected) {
     const s = plan.dag.steps.get(name)!;

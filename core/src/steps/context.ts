@@ -7,6 +7,7 @@ import type { Pipeline, StepConfig } from '../config/model.js';
 import type { Session } from '../engine/duckdb-engine.js';
 import type { Connection } from '../engine/connections.js';
 import type { StagedAction, StagedFile } from '../engine/staging.js';
+import type { BatchContext } from '../stream/batch-input.js';
 
 export interface ConnectionRegistry {
   get(name: string): Connection | undefined;
@@ -28,6 +29,8 @@ export interface StepContext {
   addStaged(action: StagedAction): void;
   log(message: string): void;
   openSession(): Promise<Session>;
+  /** Set when the run is a micro-batch of a stream. */
+  readonly batch?: BatchContext;
 }
 
 /** What a handler reports back; the runner measures datasets itself. */

@@ -12,6 +12,7 @@ import { stageFile, type StagedAction } from '../engine/staging.js';
 import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
 import type { Plan, PlannedStep } from '../graph/plan.js';
+import type { BatchContext } from '../stream/batch-input.js';
 import type { StepContext } from './context.js';
 import { HANDLERS } from './index.js';
 import { preloadFunction } from './load-function.js';
@@ -24,6 +25,8 @@ export interface RunnerOptions {
   log: (step: string, message: string) => void;
   /** Rows kept per output for the tracker (default 5). */
   sampleRows?: number;
+  /** The stream micro-batch this run is, if any. */
+  batch?: BatchContext;
 }
 
 export class DuckDBStepRunner implements StepRunner {
@@ -79,6 +82,7 @@ export class DuckDBStepRunner implements StepRunner {
       addStaged: (a) => staged.push(a),
       log: (m) => this.#o.log(step.name, m),
       openSession: () => engine.session(),
+      batch: this.#o.batch,
     };
     try {
       const handled = (await HANDLERS[step.layer](ctx)) ?? {};

@@ -11,10 +11,13 @@ import { namedArgs, str } from '../engine/sql.js';
 import { isUrl, onlyOutput, resolvePath, type StepContext, type StepHandler } from './context.js';
 import { formatOf, readerFor } from './formats.js';
 import { runFunctionStep } from './function-step.js';
+import type { BatchInput } from '../stream/batch-input.js';
 
 export const runIngest: StepHandler = async (ctx) => {
   const { step } = ctx;
   const { key } = onlyOutput(step);
+  const batchInput = ctx.batch?.inputs[step.name];
+  if (batchInput) return ingestBatch(ctx, key, batchInput);
   switch (step.type) {
     case 'sql':
       return ingestSql(ctx, key);
@@ -53,6 +56,19 @@ async function ingestFile(ctx: StepContext, key: string): Promise<void> {
   const reader = readerFor(format);
   const args = namedArgs({ ...reader.defaults, ...options });
   await ctx.session.materialize(key, `SELECT * FROM ${reader.fn}(${str(source)}${args})`);
+}
+
+/** A stream micro-batch: exactly the files the batch planned (or none: an empty table of the same shape). */
+async function ingestBatch(ctx: StepContext, key: string, input: BatchInput): Promise<void> {
+  const reader = readerFor(input.format);
+  if (input.files.length === 0) {
+    if (!input.like) throw new StepError(ctx.step.name, 'this stream source has had no input yet', { hint: 'the batch waits for its first input' });
+    await ctx.session.materialize(key, `SELECT * FROM ${reader.fn}(${str(input.like)}${namedArgs({ ...reader.defaults, ...input.options })}) LIMIT 0`);
+    return;
+  }
+  const list = `[${input.files.map(str).join(', ')}]`;
+  const args = namedArgs({ ...reader.defaults, ...input.options, ...(input.files.length > 1 && input.format !== 'parquet' ? { union_by_name: true } : {}) });
+  await ctx.session.materialize(key, `SELECT * FROM ${reader.fn}(${list}${args})`);
 }
 
 /** A path or glob matches at least one file. */

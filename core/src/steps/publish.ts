@@ -29,7 +29,8 @@ async function postRows(ctx: StepContext, key: string): Promise<{ rowsWritten: n
     try {
       res = await fetch(url, {
         method: String(step.params.method ?? 'POST'),
-        headers: { 'content-type': 'application/json', ...headers },
+        // A replayed stream batch sends the same key, so the endpoint can drop the repeat.
+        headers: { 'content-type': 'application/json', ...(ctx.batch ? { 'idempotency-key': `${ctx.batch.stream}/${ctx.batch.id}/${step.name}/${i / batchSize}` } : {}), ...headers },
         body: JSON.stringify(batch),
         signal: ctx.signal,
       });

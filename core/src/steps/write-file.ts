@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { StepError } from '../errors.js';
 import { copyOptions } from '../engine/sql.js';
+import { partName } from '../stream/batch-input.js';
 import type { StepContext } from './context.js';
 import { EXTENSIONS, formatOf, writerOptions, type FileFormat } from './formats.js';
 
@@ -21,9 +22,9 @@ export function modeOf(ctx: StepContext): Mode {
 export async function writeDatasetFile(ctx: StepContext, key: string, target: string, mode: Mode): Promise<string> {
   const { step } = ctx;
   const format: FileFormat = formatOf(step.name, target, step.params.format, mode === 'append' ? 'parquet' : undefined);
-  const finalPath = mode === 'append'
-    ? path.join(target, `part-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}${EXTENSIONS[format]}`)
-    : target;
+  // In a stream, a part is named by its batch: a replayed batch replaces its own part, never adds one.
+  const part = ctx.batch ? partName(ctx.batch.id, EXTENSIONS[format]) : `part-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}${EXTENSIONS[format]}`;
+  const finalPath = mode === 'append' ? path.join(target, part) : target;
   const staged = await ctx.stage(finalPath);
   const options = { ...writerOptions(format), ...((step.params.options ?? {}) as Record<string, unknown>) };
   await ctx.session.copyTo(key, staged.tempPath, copyOptions(options));

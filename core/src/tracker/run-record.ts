@@ -1,7 +1,7 @@
 /** The tracker's record of one run, as saved to `<state-dir>/runs/<run-id>.json`. */
 import type { Layer } from '../config/model.js';
 import type { ColumnSchema } from '../engine/duckdb-engine.js';
-import type { DatasetInfo, ErrorInfo, SchemaDiff, SkipReason } from '../exec/events.js';
+import type { BatchRef, DatasetInfo, ErrorInfo, SchemaDiff, SkipReason } from '../exec/events.js';
 
 export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped';
 
@@ -51,4 +51,6 @@ export interface RunRecord {
   lineage: Record<string, LineageEntry>;
   committed: string[];
   error?: ErrorInfo;
+  /** Set when the run was a micro-batch of a stream. */
+  batch?: BatchRef;
 }

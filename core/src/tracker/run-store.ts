@@ -1,7 +1,8 @@
 /** Run records on disk: `<state-dir>/runs/<run-id>.json`, written atomically. */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OdibiError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import type { RunRecord } from './run-record.js';
 
 export class RunStore {
@@ -16,11 +17,7 @@ export class RunStore {
   }
 
   async save(record: RunRecord): Promise<void> {
-    await mkdir(this.runsDir, { recursive: true });
-    const final = this.pathOf(record.runId);
-    const tmp = `${final}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
-    await rename(tmp, final);
+    await writeFileAtomic(this.pathOf(record.runId), `${JSON.stringify(record, null, 2)}\n`);
   }
 
   /** Every run, newest first. */

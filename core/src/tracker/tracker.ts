@@ -48,6 +48,7 @@ export class Tracker {
     switch (e.type) {
       case 'run_start':
         r.startedAt = e.timestamp;
+        if (e.batch) r.batch = e.batch;
         return this.#save();
       case 'step_start':
         step!.status = 'running';

@@ -1,0 +1,18 @@
+/** The source for a streaming step's mode. */
+import type { StreamSpec } from '../spec.js';
+import { EventSource } from './event.js';
+import { FileWatchSource } from './file-watch.js';
+import { IncrementalSource } from './incremental.js';
+import { IntervalSource } from './interval.js';
+import type { SourceContext, StreamSource } from './source.js';
+
+export function createSource(ctx: SourceContext, spec: StreamSpec): StreamSource {
+  switch (spec.mode) {
+    case 'file_watch': return new FileWatchSource(ctx, spec);
+    case 'incremental': return new IncrementalSource(ctx, spec);
+    case 'interval': return new IntervalSource(ctx, spec);
+    case 'event': return new EventSource(ctx, spec);
+  }
+}
+
+export { EventSource };

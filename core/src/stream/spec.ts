@@ -1,0 +1,69 @@
+/**
+ * `params.stream` of an ingest step: which of the four streaming modes it uses and their settings,
+ * checked once (at validation, so `odibi validate` reports them with the step's file:line) and
+ * turned into a typed spec.
+ */
+import { z } from 'zod';
+import type { StepConfig } from '../config/model.js';
+import { parseDuration } from './duration.js';
+
+export type StreamSpec =
+  | { mode: 'file_watch'; pattern: string; settleMs: number }
+  | { mode: 'incremental'; watermarkColumn: string; latenessMs: number }
+  | { mode: 'interval'; everyMs: number }
+  | { mode: 'event'; port: number; path: string };
+
+export const STREAM_MODES = ['file_watch', 'incremental', 'interval', 'event'] as const;
+
+const duration = (what: string) => z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v, what);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const schema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('file_watch'), pattern: z.string().min(1).default('*'), settle_ms: duration('settle_ms').default(0) }).strict(),
+  z.object({ mode: z.literal('incremental'), watermark_column: z.string().min(1), lateness: duration('lateness').default(0) }).strict(),
+  z.object({ mode: z.literal('interval'), every: duration('every') }).strict(),
+  z.object({ mode: z.literal('event'), port: z.number().int().min(0).max(65535).default(0), path: z.string().startsWith('/').default('/events') }).strict(),
+], { error: (issue) => (issue.code === 'invalid_union' ? `mode must be one of ${STREAM_MODES.join(', ')}` : undefined) });
+
+const HINTS: Record<string, string> = {
+  file_watch: '{"mode": "file_watch", "pattern": "*.csv", "settle_ms": 500}: value is the folder to watch',
+  incremental: '{"mode": "incremental", "watermark_column": "ts", "lateness": "10m"}',
+  interval: '{"mode": "interval", "every": "30s"}',
+  event: '{"mode": "event", "port": 8787}: POST JSON records to http://127.0.0.1:8787/events',
+};
+
+export interface StreamSpecProblem {
+  message: string;
+  hint: string;
+}
+
+/** The step's stream spec, or the problems with it. Only ingest steps stream. */
+export function parseStreamSpec(step: Pick<StepConfig, 'layer' | 'params'>): { spec?: StreamSpec; problems: StreamSpecProblem[] } {
+  const raw = step.params.stream;
+  if (raw === undefined) return { problems: [] };
+  if (step.layer !== 'ingest') return { problems: [{ message: 'params.stream is only for ingest steps', hint: 'move params.stream to the ingest step that reads the growing source' }] };
+  const mode = typeof raw === 'object' && raw !== null ? String((raw as Record<string, unknown>).mode ?? '') : '';
+  const hint = HINTS[mode] ?? `params.stream.mode is one of ${STREAM_MODES.join(', ')}, e.g. ${HINTS.file_watch}`;
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    return { problems: r.error.issues.map((i) => ({ message: `params.stream${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`, hint })) };
+  }
+  const s = r.data;
+  switch (s.mode) {
+    case 'file_watch': return { spec: { mode: s.mode, pattern: s.pattern, settleMs: s.settle_ms }, problems: [] };
+    case 'incremental': return { spec: { mode: s.mode, watermarkColumn: s.watermark_column, latenessMs: s.lateness }, problems: [] };
+    case 'interval': return { spec: { mode: s.mode, everyMs: s.every }, problems: [] };
+    case 'event': return { spec: { mode: s.mode, port: s.port, path: s.path }, problems: [] };
+  }
+}
+
+/** The spec of a step already validated. */
+export function streamSpecOf(step: StepConfig): StreamSpec | undefined {
+  return parseStreamSpec(step).spec;
+}
