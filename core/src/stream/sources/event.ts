@@ -39,7 +39,6 @@ export class EventSource implements StreamSource {
   #server?: Server;
   #wake: () => void = () => undefined;
   #lastName = '';
-  #seq = 0;
   /** Names being written: a batch takes only names before the first of them, so none is skipped. */
   readonly #writing = new Set<string>();
   endpoint?: string;
@@ -116,11 +115,12 @@ export class EventSource implements StreamSource {
 
   /** Inbox names sort in arrival order; a restarted stream continues after the newest. */
   #nextName(): string {
-    let ms = this.#ctx.clock.now();
     const lastMs = Number(this.#lastName.slice(0, 15) || 0);
-    if (ms < lastMs) ms = lastMs;
-    if (ms !== lastMs) this.#seq = 0;
-    const name = `${String(ms).padStart(15, '0')}-${String(++this.#seq).padStart(6, '0')}.ndjson`;
+    const lastSeq = Number(this.#lastName.slice(16, 22) || 0);
+    // Never reuse or go below the newest name, even if the clock went back or did not move.
+    const ms = Math.max(this.#ctx.clock.now(), lastMs);
+    const seq = ms === lastMs ? lastSeq + 1 : 1;
+    const name = `${String(ms).padStart(15, '0')}-${String(seq).padStart(6, '0')}.ndjson`;
     this.#lastName = name;
     return name;
   }
