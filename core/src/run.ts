@@ -14,6 +14,9 @@ import type { Hook } from './exec/events.js';
 import { execute, type RunSummary } from './exec/executor.js';
 import { createPlan, type Plan, type PlanOptions } from './graph/plan.js';
 import { DuckDBStepRunner } from './steps/duckdb-runner.js';
+import { Checkpointer } from './checkpoint/checkpointer.js';
+import { fingerprints } from './checkpoint/fingerprint.js';
+import { LocalCheckpointStore } from './checkpoint/store.js';
 import type { BatchContext } from './stream/batch-input.js';
 import type { RunRecord } from './tracker/run-record.js';
 import { newRunId, RunStore } from './tracker/run-store.js';
@@ -38,6 +41,13 @@ export interface RunOptions extends PlanOptions, LoadOptions {
   signal?: AbortSignal;
   /** Runs the pipeline as one micro-batch of a stream (see stream/). */
   batch?: BatchContext;
+  /** Save each step's outputs as a checkpoint (Parquet in the state dir). */
+  checkpoint?: boolean;
+  /**
+   * Restore steps whose inputs, SQL and code are unchanged from their checkpoints instead of
+   * running them; run the rest (failed, unfinished, changed). Also saves new checkpoints.
+   */
+  resume?: boolean;
 }
 
 export interface RunResult extends RunSummary {
@@ -58,7 +68,8 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const plan = createPlan(pipeline, options);
   const runId = newRunId();
   const bus = new EventBus(runId, { redactor: new Redactor(pipeline.secrets) });
-  const store = options.noState ? undefined : new RunStore(options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline));
+  const stateDir = options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline);
+  const store = options.noState ? undefined : new RunStore(stateDir);
   const workers = options.workers ?? os.availableParallelism();
   const tracker = new Tracker(plan, runId, {
     store,
@@ -69,14 +80,24 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
 
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-run-'));
   const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: options.threads });
+  const checkpoints = options.checkpoint || options.resume
+    ? new Checkpointer({
+      store: new LocalCheckpointStore(stateDir), fingerprints: await fingerprints(plan), pipeline: pipeline.name, runId,
+      write: true, resume: !!options.resume, warn: (step, message) => bus.emit({ type: 'step_log', step, message }),
+    })
+    : undefined;
   const runner = new DuckDBStepRunner({
-    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch,
+    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, checkpoints,
     log: (step, message) => bus.emit({ type: 'step_log', step, message }),
   });
   runner.prepare(plan);
   try {
     const batch = options.batch && { stream: options.batch.stream, id: options.batch.id, replay: options.batch.replay };
     const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs, signal: options.signal, batch });
+    if (checkpoints) {
+      const committed = new Set(summary.committed);
+      await checkpoints.committed([...summary.results].filter(([, r]) => r.staged.length && r.staged.every((s) => committed.has(s.target))).map(([name]) => name));
+    }
     await tracker.saved();
     return { ...summary, runId, plan, record: tracker.record, recordPath: store?.pathOf(runId) };
   } finally {

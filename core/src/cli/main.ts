@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
+import { checkpointClearCommand, checkpointListCommand, checkpointShowCommand } from './commands/checkpoint.js';
 import { convertCommand } from './commands/convert.js';
 import { dagCommand } from './commands/dag.js';
 import { initCommand } from './commands/init.js';
@@ -34,6 +35,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state-dir <dir>', 'where run records go (default: .odibi/ beside the config)')
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--timeout <ms>', 'default per-step timeout in ms (params.timeout_ms wins)', positiveInt('--timeout'))
+    .option('--checkpoint', 'save each step\'s outputs (Parquet in the state dir) so a failed run can be resumed')
+    .option('--resume', 'restore unchanged steps from their checkpoints; run only failed, unfinished and changed ones (saves checkpoints too)')
     .option('--json', 'print one JSON event per line instead of progress')
     .action(async (config, o) => setExit(await runCommand(config, o)));
 
@@ -76,6 +79,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<dir>')
     .option('--force', 'write into a non-empty folder (existing files are kept)')
     .action(async (dir, o) => setExit(await initCommand(dir, o)));
+
+  const checkpoint = program.command('checkpoint')
+    .description('step checkpoints saved by `odibi run --checkpoint` / `--resume`')
+    .option('--state-dir <dir>', 'state dir to read (default: ./.odibi)')
+    .option('--config <file>', 'read the state dir beside this config');
+  checkpoint.command('list')
+    .description('every checkpoint: step, run, rows, size, age')
+    .option('--json', 'one JSON object per checkpoint')
+    .action(async (o) => setExit(await checkpointListCommand({ ...checkpoint.opts(), ...o })));
+  checkpoint.command('show')
+    .description('the checkpoints a run saved')
+    .argument('<run>', 'run id, a unique prefix of one, or "latest"')
+    .option('--json', 'the manifests')
+    .action(async (run, o) => setExit(await checkpointShowCommand(run, { ...checkpoint.opts(), ...o })));
+  checkpoint.command('clear')
+    .description('delete checkpoints (all, or those older than a duration)')
+    .option('--older-than <duration>', 'only checkpoints older than this, e.g. 7d, 12h, 30m')
+    .action(async (o) => setExit(await checkpointClearCommand({ ...checkpoint.opts(), ...o })));
 
   const runs = program.command('runs')
     .description('list recorded runs (newest first)')

@@ -43,6 +43,10 @@ export class Progress {
         return;
       case 'step_success':
         this.#running.delete(e.step);
+        if (e.restoredFrom) {
+          this.#print(`${p('cyan', '↺')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.writes.length || !e.outputs.length ? 'already written' : `${count(e.rowsOut)} rows`, 26)} ${p('dim', `restored from the checkpoint of run ${e.restoredFrom}`)}`);
+          return;
+        }
         this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.layer === 'connect' ? 'connected' : `${count(e.rowsIn)} → ${count(e.rowsOut)} rows`, 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}`);
         return;
       case 'step_retry':

@@ -78,6 +78,8 @@ export interface StepSuccessEvent extends EventBase {
   schemaDiff?: SchemaDiff;
   /** Files or tables this step writes when the run commits. */
   writes: string[];
+  /** Restored from this run's checkpoint (odibi run --resume) instead of run. */
+  restoredFrom?: string;
 }
 export interface StepErrorEvent extends EventBase {
   type: 'step_error';

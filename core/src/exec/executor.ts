@@ -19,6 +19,8 @@ export interface StepResult {
   schemaDiff?: SchemaDiff;
   /** Writes that become visible when the run commits. */
   staged: StagedAction[];
+  /** Set when a resumed run took the outputs from this run's checkpoint instead of running. */
+  restoredFrom?: string;
 }
 
 /** Runs one attempt of one step. The executor owns policy; the runner owns the work. */
@@ -115,6 +117,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
           type: 'step_success', step: step.name, layer: step.layer, attempt, durationMs: performance.now() - t0,
           rowsIn: result.rowsIn, rowsOut: result.rowsOut, inputs: result.inputs, outputs: result.outputs,
           schemaDiff: result.schemaDiff, writes: result.staged.map((s) => s.target),
+          ...(result.restoredFrom ? { restoredFrom: result.restoredFrom } : {}),
         });
         return true;
       } catch (err) {

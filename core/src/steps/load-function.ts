@@ -6,7 +6,7 @@
  * process by source content.
  */
 import { createHash } from 'node:crypto';
-import { access, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -68,7 +68,8 @@ function importOnce(url: string): Promise<Record<string, unknown>> {
   return loading;
 }
 
-async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+/** The module as it runs: TypeScript bundled with its local imports (packages stay external). */
+async function compileTypeScript(file: string): Promise<string> {
   const { build } = await import('esbuild');
   const sourceUrl = pathToFileURL(file).href;
   const result = await build({
@@ -84,7 +85,26 @@ async function importTypeScript(file: string): Promise<Record<string, unknown>> 
     // The module sees its own location, not the compiled copy's.
     define: { 'import.meta.url': JSON.stringify(sourceUrl) },
   });
-  const code = result.outputFiles[0].text;
+  return result.outputFiles[0].text;
+}
+
+/**
+ * A digest of a function step's code as it would run (its local imports included), so a resumed
+ * run notices an edited function. Undefined if the module cannot be read or compiled.
+ */
+export async function functionDigest(baseDir: string, value: string): Promise<string | undefined> {
+  const { modulePath } = splitValue(baseDir, value);
+  try {
+    const code = /\.(c|m)?tsx?$/.test(modulePath) ? await compileTypeScript(modulePath) : await readFile(modulePath, 'utf8');
+    return createHash('sha256').update(code).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  const sourceUrl = pathToFileURL(file).href;
+  const code = await compileTypeScript(file);
   const digest = createHash('sha256').update(code).digest('hex').slice(0, 16);
   const key = `${sourceUrl}#${digest}`;
   const cached = cache.get(key);

@@ -199,7 +199,7 @@ describe('event', () => {
     expect(await t.query("SELECT page, sum(n) AS n FROM read_parquet('out/*.parquet') GROUP BY page ORDER BY page")).toEqual([{ page: 'a', n: 3 }, { page: 'b', n: 1 }]);
     const bad = await fetch(url, { method: 'POST', body: '{"page":' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/not valid JSON/);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/not valid JSON/);
     expect((await fetch(url.replace('/events', '/nope'), { method: 'POST', body: '{}' })).status).toBe(404);
   });
 

@@ -26,6 +26,8 @@ export interface StepRecord {
   error?: ErrorInfo;
   retries?: ErrorInfo[];
   skipReason?: SkipReason;
+  /** Restored from this run's checkpoint instead of run. */
+  restoredFrom?: string;
   skipDetail?: string;
   logs: string[];
 }

@@ -15,6 +15,8 @@ export interface RunCommandOptions {
   project?: string;
   json?: boolean;
   timeout?: number;
+  checkpoint?: boolean;
+  resume?: boolean;
 }
 
 export async function runCommand(config: string, o: RunCommandOptions): Promise<number> {
@@ -32,7 +34,7 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     process.once('SIGINT', onSigint);
     const result = await runPipeline(pipeline, {
       workers: o.workers, only: o.only, skip: o.skip, keepGoing: o.keepGoing, stateDir: o.stateDir,
-      timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal,
+      timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal, checkpoint: o.checkpoint, resume: o.resume,
     }).finally(() => process.removeListener('SIGINT', onSigint));
     if (!o.json && result.recordPath) process.stdout.write(`${painter(process.stdout)('dim', `Run record: ${result.recordPath}`)}\n`);
     if (cancel.signal.aborted) return EXIT.interrupted;
