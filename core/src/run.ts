@@ -48,6 +48,8 @@ export interface RunOptions extends PlanOptions, LoadOptions {
    * running them; run the rest (failed, unfinished, changed). Also saves new checkpoints.
    */
   resume?: boolean;
+  /** What started the run (a schedule), kept in its record. */
+  trigger?: string;
 }
 
 export interface RunResult extends RunSummary {
@@ -73,7 +75,10 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const workers = options.workers ?? os.availableParallelism();
   const tracker = new Tracker(plan, runId, {
     store,
-    runOptions: { workers, only: options.only ?? [], skip: options.skip ?? [], keepGoing: !!options.keepGoing, project: options.project },
+    runOptions: {
+      workers, only: options.only ?? [], skip: options.skip ?? [], keepGoing: !!options.keepGoing, project: options.project,
+      ...(options.trigger ? { trigger: options.trigger } : {}), ...(options.resume ? { resume: true } : {}),
+    },
   });
   tracker.attach(bus);
   for (const hook of options.hooks ?? []) bus.on(hook);

@@ -1,5 +1,6 @@
 /** Maps errors to what the CLI prints and its exit code: 2 for bad config or usage, 1 otherwise. */
 import { ConfigError, OdibiError, SelectionError } from '../errors.js';
+import { TriggerError } from '../schedule/trigger.js';
 import { painter } from './format.js';
 
 /** 130 for Ctrl-C, as shells report a process ended by SIGINT. */
@@ -8,7 +9,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 export class UsageError extends OdibiError {}
 
 export function exitCodeFor(err: unknown): number {
-  return err instanceof ConfigError || err instanceof SelectionError || err instanceof UsageError ? EXIT.usage : EXIT.failed;
+  return err instanceof ConfigError || err instanceof SelectionError || err instanceof UsageError || err instanceof TriggerError ? EXIT.usage : EXIT.failed;
 }
 
 export function reportError(err: unknown, json: boolean): number {

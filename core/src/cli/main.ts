@@ -11,6 +11,7 @@ import { dagCommand } from './commands/dag.js';
 import { initCommand } from './commands/init.js';
 import { runCommand } from './commands/run.js';
 import { runsListCommand, runsShowCommand } from './commands/runs.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { streamCommand } from './commands/stream.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, reportError } from './errors.js';
@@ -51,6 +52,23 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--json', 'print stream and run events as JSON lines instead of progress')
     .action(async (config, o) => setExit(await streamCommand(config, o)));
+
+  program.command('schedule')
+    .description('run a pipeline on a trigger: cron (timezone aware), a fixed interval, or file arrival')
+    .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
+    .option('--cron <expr>', 'cron expression, e.g. "*/15 * * * *", "0 6 * * 1-5", @hourly')
+    .option('--tz <timezone>', 'IANA timezone of --cron (default: the machine\'s), e.g. Europe/Paris')
+    .option('--every <duration>', 'fixed interval, e.g. 30s, 5m, 1h')
+    .option('--on-file <dir>', 'run when a file arrives in this folder')
+    .option('--pattern <glob>', 'with --on-file: only files matching this glob, e.g. "*.csv"')
+    .addOption(new Option('--overlap <policy>', 'a trigger while a run is going: skip it, or queue one run (default: skip; queue for --on-file)').choices(['skip', 'queue']))
+    .addOption(new Option('--missed <policy>', 'runs missed while the scheduler was down: skip them, or run once at start (default: skip)').choices(['skip', 'run-once']))
+    .option('--max-runs <n>', 'stop after n runs', positiveInt('--max-runs'))
+    .option('--state-dir <dir>', 'run records and schedule state (default: .odibi/ beside the config)')
+    .option('-w, --workers <n>', 'steps to run at once (default: number of cores)', positiveInt('--workers'))
+    .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
+    .option('--json', 'print schedule and run events as JSON lines')
+    .action(async (config, o) => setExit(await scheduleCommand(config, o)));
 
   program.command('validate')
     .description('check a pipeline config and report every problem at once')
