@@ -39,6 +39,16 @@ export { BatchLog } from './stream/batch-log.js';
 export type { OffsetsEntry, CommitEntry } from './stream/batch-log.js';
 export { parseDuration } from './stream/duration.js';
 
+/** Scheduling */
+export { Scheduler } from './schedule/scheduler.js';
+export type { SchedulerOptions, ScheduleEvent, ScheduleSummary, OverlapPolicy, MissedPolicy, FireReason } from './schedule/scheduler.js';
+export { timedTrigger, TriggerError } from './schedule/trigger.js';
+export type { TriggerSpec, TimedTrigger } from './schedule/trigger.js';
+
+/** Checkpoints (odibi run --checkpoint / --resume) */
+export { LocalCheckpointStore } from './checkpoint/store.js';
+export type { CheckpointStore, CheckpointEntry, CheckpointDataset, PendingCheckpoint } from './checkpoint/store.js';
+
 /** Tracking */
 export { Tracker } from './tracker/tracker.js';
 export { RunStore } from './tracker/run-store.js';

@@ -4,7 +4,7 @@
  * the `odibi` global (`odibi.table(key)`, `odibi.rows(key, limit?)`).
  */
 import { NotebookSession, parseMagic, type StepState } from '@odibi/core';
-import { magicNames, MagicError, runMagic } from './magics/magics.js';
+import { magicNames, MagicError, runMagic, type MagicContext } from './magics/magics.js';
 import type { ExecuteResult, KernelHandler, OutputSink } from './protocol/handler.js';
 import { TypeScriptKernel } from './typescript-kernel.js';
 
@@ -21,7 +21,7 @@ const ODIBI_DECLARATION = `declare const odibi: {
 export class OdibiKernel implements KernelHandler {
   readonly #ts: TypeScriptKernel;
   readonly #session: NotebookSession;
-  readonly #memory: { lastRun?: Map<string, StepState> } = {};
+  readonly #memory: MagicContext['memory'] = {};
 
   private constructor(ts: TypeScriptKernel, session: NotebookSession) {
     this.#ts = ts;
@@ -80,6 +80,7 @@ export class OdibiKernel implements KernelHandler {
   }
 
   async shutdown(): Promise<void> {
+    await this.#memory.jobs?.stopAll();
     await this.#ts.shutdown();
     await this.#session.close();
   }

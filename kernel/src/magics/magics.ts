@@ -9,6 +9,7 @@ import { previewBundle } from '../display/table.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 import { renderProgress, renderSummary } from '../display/run-progress.js';
 import { chartBundle, chartValues, fieldType, MARKS } from '../display/chart.js';
+import { BackgroundJobs, JobError, SCHEDULE_USAGE, STREAM_USAGE } from './jobs.js';
 
 /** Rows sent to a chart: enough for any plot, small enough for a notebook file. */
 const CHART_ROWS = 5000;
@@ -25,8 +26,8 @@ export interface MagicContext {
   sink: OutputSink;
   /** A TypeScript variable of the notebook (for `%%sql --template`). */
   variable(name: string): { found: boolean; value?: unknown; names: string[] };
-  /** Kept between cells: how the last %run left each step (for %dag). */
-  memory: { lastRun?: Map<string, StepState> };
+  /** Kept between cells: how the last %run left each step (for %dag); streams and schedules running. */
+  memory: { lastRun?: Map<string, StepState>; jobs?: BackgroundJobs };
 }
 
 interface MagicSpec {
@@ -44,6 +45,10 @@ function knownKey(ctx: MagicContext, magic: string, key: string): void {
   if (!keys.includes(key)) {
     throw new MagicError(magic, `unknown dataset '${key}'`, keys.length ? didYouMean(key, keys, `defined datasets: ${keys.join(', ')}`) : 'define one first, e.g. %ingest sales data/sales.csv');
   }
+}
+
+function jobsOf(ctx: MagicContext): BackgroundJobs {
+  return (ctx.memory.jobs ??= new BackgroundJobs(ctx.session.baseDir));
 }
 
 function text(s: string): MimeBundle {
@@ -156,6 +161,22 @@ const MAGICS: Record<string, MagicSpec> = {
       return text(`wrote ${path.relative(ctx.session.baseDir, target) || target}: run it with  odibi run ${target}`);
     },
   },
+  stream: {
+    kind: 'line', positionals: -1,
+    usage: STREAM_USAGE,
+    summary: 'run a streaming pipeline config in the background, with a live status display',
+    async run(ctx, _parsed, _body, call) {
+      return jobsOf(ctx).stream(call.args, ctx.sink);
+    },
+  },
+  schedule: {
+    kind: 'line', positionals: -1,
+    usage: SCHEDULE_USAGE,
+    summary: 'run a pipeline config on a cron, interval or file trigger in the background',
+    async run(ctx, _parsed, _body, call) {
+      return jobsOf(ctx).schedule(call.args, ctx.sink);
+    },
+  },
   lsmagic: {
     kind: 'line', positionals: 0,
     usage: '%lsmagic',
@@ -234,11 +255,13 @@ export async function runMagic(ctx: MagicContext, call: MagicCall): Promise<Mime
     throw new MagicError(call.name, `${shown} is a ${spec.kind} magic`, `write it as ${spec.kind === 'cell' ? '%%' : '%'}${call.name}: ${spec.usage.split('\n')[0]}`);
   }
   // Step magics parse their own arguments in the core, shared with `odibi convert`.
-  const parsed = call.name in STEP_MAGICS ? { values: {}, positionals: [] } : parseMagicArgs(spec, call);
+  const ownArgs = call.name in STEP_MAGICS || call.name === 'stream' || call.name === 'schedule';
+  const parsed = ownArgs ? { values: {}, positionals: [] } : parseMagicArgs(spec, call);
   try {
     return await spec.run(ctx, parsed, call.body, call);
   } catch (err) {
     if (err instanceof MagicError) throw err;
+    if (err instanceof JobError) throw new MagicError(err.magic, err.message, err.hint);
     if (err instanceof MagicUsageError) throw new MagicError(err.magic, err.message, err.hint);
     const hint = err instanceof OdibiError ? err.hint : undefined;
     const message = err instanceof OdibiError ? err.message : errorMessage(err);
