@@ -8,3 +8,5 @@ npx turbo run build --output-logs=errors-only
 node core/bench/run.mjs
 echo
 node kernel/bench/run.mjs
+echo
+node core/bench/stream.mjs

@@ -9,6 +9,7 @@ const ingest = (stream: unknown) => ({ layer: 'ingest' as const, params: { strea
 describe('stream specs', () => {
   it('reads the four modes with their defaults', () => {
     expect(parseStreamSpec(ingest({ mode: 'file_watch', pattern: '*.csv' })).spec).toEqual({ mode: 'file_watch', pattern: '*.csv', settleMs: 0 });
+    expect(parseStreamSpec(ingest({ mode: 'file_watch', max_files: 10 })).spec).toEqual({ mode: 'file_watch', pattern: '*', settleMs: 0, maxFiles: 10 });
     expect(parseStreamSpec(ingest({ mode: 'incremental', watermark_column: 'ts', lateness: '10m' })).spec).toEqual({ mode: 'incremental', watermarkColumn: 'ts', latenessMs: 600_000 });
     expect(parseStreamSpec(ingest({ mode: 'interval', every: '30s' })).spec).toEqual({ mode: 'interval', everyMs: 30_000 });
     expect(parseStreamSpec(ingest({ mode: 'event' })).spec).toEqual({ mode: 'event', port: 0, path: '/events' });

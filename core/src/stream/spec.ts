@@ -8,7 +8,7 @@ import type { StepConfig } from '../config/model.js';
 import { parseDuration } from './duration.js';
 
 export type StreamSpec =
-  | { mode: 'file_watch'; pattern: string; settleMs: number }
+  | { mode: 'file_watch'; pattern: string; settleMs: number; maxFiles?: number }
   | { mode: 'incremental'; watermarkColumn: string; latenessMs: number }
   | { mode: 'interval'; everyMs: number }
   | { mode: 'event'; port: number; path: string };
@@ -25,14 +25,14 @@ const duration = (what: string) => z.union([z.string(), z.number()]).transform((
 });
 
 const schema = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('file_watch'), pattern: z.string().min(1).default('*'), settle_ms: duration('settle_ms').default(0) }).strict(),
+  z.object({ mode: z.literal('file_watch'), pattern: z.string().min(1).default('*'), settle_ms: duration('settle_ms').default(0), max_files: z.number().int().min(1).optional() }).strict(),
   z.object({ mode: z.literal('incremental'), watermark_column: z.string().min(1), lateness: duration('lateness').default(0) }).strict(),
   z.object({ mode: z.literal('interval'), every: duration('every') }).strict(),
   z.object({ mode: z.literal('event'), port: z.number().int().min(0).max(65535).default(0), path: z.string().startsWith('/').default('/events') }).strict(),
 ], { error: (issue) => (issue.code === 'invalid_union' ? `mode must be one of ${STREAM_MODES.join(', ')}` : undefined) });
 
 const HINTS: Record<string, string> = {
-  file_watch: '{"mode": "file_watch", "pattern": "*.csv", "settle_ms": 500}: value is the folder to watch',
+  file_watch: '{"mode": "file_watch", "pattern": "*.csv", "settle_ms": 500, "max_files": 100}: value is the folder to watch',
   incremental: '{"mode": "incremental", "watermark_column": "ts", "lateness": "10m"}',
   interval: '{"mode": "interval", "every": "30s"}',
   event: '{"mode": "event", "port": 8787}: POST JSON records to http://127.0.0.1:8787/events',
@@ -56,7 +56,7 @@ export function parseStreamSpec(step: Pick<StepConfig, 'layer' | 'params'>): { s
   }
   const s = r.data;
   switch (s.mode) {
-    case 'file_watch': return { spec: { mode: s.mode, pattern: s.pattern, settleMs: s.settle_ms }, problems: [] };
+    case 'file_watch': return { spec: { mode: s.mode, pattern: s.pattern, settleMs: s.settle_ms, ...(s.max_files ? { maxFiles: s.max_files } : {}) }, problems: [] };
     case 'incremental': return { spec: { mode: s.mode, watermarkColumn: s.watermark_column, latenessMs: s.lateness }, problems: [] };
     case 'interval': return { spec: { mode: s.mode, everyMs: s.every }, problems: [] };
     case 'event': return { spec: { mode: s.mode, port: s.port, path: s.path }, problems: [] };

@@ -31,19 +31,21 @@ export class FileWatchSource implements StreamSource {
   readonly #match: (p: string) => boolean;
   readonly #recursive: boolean;
   readonly #settleMs: number;
+  readonly #maxFiles: number;
   /** Sizes seen while a file settles: path → size, mtime and since when they held. */
   readonly #seen = new Map<string, { size: number; mtimeMs: number; since: number }>();
   #taken = new Set<string>();
   #takenFrom: unknown;
   #watcher?: FSWatcher;
 
-  constructor(ctx: SourceContext, spec: { pattern: string; settleMs: number }) {
+  constructor(ctx: SourceContext, spec: { pattern: string; settleMs: number; maxFiles?: number }) {
     this.#ctx = ctx;
     this.step = ctx.step.name;
     this.#dir = resolvePath(ctx.pipeline, ctx.step.value);
     this.#match = picomatch(spec.pattern, { dot: false });
     this.#recursive = spec.pattern.includes('/');
     this.#settleMs = spec.settleMs;
+    this.#maxFiles = spec.maxFiles ?? Infinity;
   }
 
   async start(wake: () => void): Promise<void> {
@@ -76,6 +78,8 @@ export class FileWatchSource implements StreamSource {
     }
     if (!ready.length) return undefined;
     ready.sort((a, b) => a.rel.localeCompare(b.rel));
+    // Oldest names first; the rest wait for the next batch (like Spark's maxFilesPerTrigger).
+    ready.splice(this.#maxFiles);
     const files = ready.map((r) => r.rel);
     for (const f of files) this.#seen.delete(f);
     const st = state as FileWatchState | undefined;
