@@ -97,7 +97,8 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   });
   runner.prepare(plan);
   try {
-    const batch = options.batch && { stream: options.batch.stream, id: options.batch.id, replay: options.batch.replay };
+    const b = options.batch;
+    const batch = b && { stream: b.stream, id: b.id, replay: b.replay, ...(b.availableAt !== undefined ? { availableAt: new Date(b.availableAt).toISOString() } : {}) };
     const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs, signal: options.signal, batch });
     if (checkpoints) {
       const committed = new Set(summary.committed);

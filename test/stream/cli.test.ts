@@ -67,7 +67,11 @@ describe('odibi stream', () => {
     expect(ev.some((e) => e.type === 'run_start' && e.batch?.id === 1)).toBe(true);
     expect(ev.at(-1)).toMatchObject({ type: 'stream_end', reason: 'max_batches', batches: 1 });
 
-    // Every batch is a tracked run.
+    // Every batch is a tracked run, with its batch id and lag (arrival → commit).
+    const record = JSON.parse((await odibi(['runs', 'show', 'latest', '--json'], { cwd: dir })).stdout);
+    expect(record.batch).toMatchObject({ stream: 'test', id: 1, replay: false });
+    expect(record.batch.lagMs).toBeGreaterThan(0);
+    expect(record.steps.sink.rowsOut).toBe(1);
     const runs = await odibi(['runs'], { cwd: dir });
     expect(runs.stdout).toMatch(/batch 0 of stream test/);
     expect(runs.stdout).toMatch(/batch 1 of stream test/);

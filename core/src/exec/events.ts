@@ -40,6 +40,10 @@ export interface BatchRef {
   id: number;
   /** A replay of a batch planned but not committed before a crash. */
   replay: boolean;
+  /** When the batch's oldest input became available. */
+  availableAt?: string;
+  /** From then until the run committed the batch's outputs (set in the run record at its end). */
+  lagMs?: number;
 }
 
 export interface RunStartEvent extends EventBase {

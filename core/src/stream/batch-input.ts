@@ -24,6 +24,8 @@ export interface BatchContext {
   replay: boolean;
   /** Streaming ingest step → what it reads. Steps not listed read their source as usual. */
   inputs: Readonly<Record<string, BatchInput>>;
+  /** When the batch's oldest input became available (ms since epoch), for its lag. */
+  availableAt?: number;
 }
 
 /** Part file name of a batch: sorts in batch order, and a replay rewrites the same name. */

@@ -1,8 +1,9 @@
 /**
  * Reads a streaming step's whole source the way the step itself would (file, glob, URL, SQL on a
  * connection, API, function), into a planning database that lives as long as the stream. The
- * incremental and interval modes snapshot what is new from it. Connections the step depends on
- * are opened once and kept.
+ * incremental and interval modes snapshot what is new from it. The connections the step depends
+ * on are opened for each read and closed after it: a DuckDB file stays free for its writers
+ * between polls, and a SQLite file (read whole by sql.js) is read again, growth included.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,9 +18,7 @@ import { onlyOutput } from '../steps/context.js';
 export class SourceReader {
   readonly #pipeline: Pipeline;
   #engine?: DuckDBEngine;
-  #runner?: DuckDBStepRunner;
   #tmpDir?: string;
-  readonly #opened = new Set<string>();
 
   constructor(pipeline: Pipeline) {
     this.#pipeline = pipeline;
@@ -30,39 +29,37 @@ export class SourceReader {
    * table is dropped afterwards.
    */
   async read<T>(name: string, use: (session: Session, table: string) => Promise<T>): Promise<T> {
-    const { engine, runner } = await this.#open();
+    const engine = await this.#open();
+    const runner = new DuckDBStepRunner({ pipeline: this.#pipeline, engine, runId: 'stream-planning', tmpDir: this.#tmpDir!, log: () => undefined });
     const plan = createPlan(this.#pipeline, { only: [`+${name}`] });
-    const signal = new AbortController().signal;
-    for (const planned of plan.steps) {
-      const isConnect = planned.step.layer === 'connect';
-      if (isConnect && this.#opened.has(planned.step.name)) continue;
-      await runner.run(planned, 1, signal);
-      if (isConnect) this.#opened.add(planned.step.name);
-    }
     const step = plan.steps.find((p) => p.step.name === name)!.step;
     const table = datasetTable(onlyOutput(step).key);
-    const session = await engine.session();
+    const signal = new AbortController().signal;
     try {
-      return await use(session, table);
-    } catch (err) {
-      throw err instanceof StepError ? err : new StepError(name, (err as Error).message, { cause: err });
+      for (const planned of plan.steps) await runner.run(planned, 1, signal);
+      const session = await engine.session();
+      try {
+        return await use(session, table);
+      } catch (err) {
+        throw err instanceof StepError ? err : new StepError(name, (err as Error).message, { cause: err });
+      } finally {
+        await session.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+        session.close();
+      }
     } finally {
-      await session.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
-      session.close();
+      await runner.close();
     }
   }
 
-  async #open(): Promise<{ engine: DuckDBEngine; runner: DuckDBStepRunner }> {
+  async #open(): Promise<DuckDBEngine> {
     if (!this.#engine) {
       this.#tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-stream-'));
       this.#engine = await DuckDBEngine.create({ baseDir: this.#pipeline.baseDir, threads: 1 });
-      this.#runner = new DuckDBStepRunner({ pipeline: this.#pipeline, engine: this.#engine, runId: 'stream-planning', tmpDir: this.#tmpDir, log: () => undefined });
     }
-    return { engine: this.#engine, runner: this.#runner! };
+    return this.#engine;
   }
 
   async close(): Promise<void> {
-    await this.#runner?.close();
     this.#engine?.close();
     if (this.#tmpDir) await rm(this.#tmpDir, { recursive: true, force: true });
   }

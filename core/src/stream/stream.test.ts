@@ -150,6 +150,31 @@ describe('incremental', () => {
     expect(await ids(t)).toEqual([1, 2]);
   });
 
+  it('reads a growing table through a connection step', async () => {
+    const t = await create([
+      { layer: 'connect', name: 'warehouse', value: 'wh.duckdb' },
+      { layer: 'ingest', name: 'events', type: 'sql', value: 'SELECT * FROM events', params: { connection: 'warehouse', stream: { mode: 'incremental', watermark_column: 'id' } }, outputs: { data: 'raw' } },
+      steps[1],
+    ]);
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const write = async (sql: string) => {
+      const inst = await DuckDBInstance.create(path.join(t.dir, 'wh.duckdb'));
+      const c = await inst.connect();
+      await c.run(sql);
+      c.closeSync();
+      inst.closeSync();
+    };
+    await write('CREATE TABLE events AS SELECT range AS id FROM range(3)');
+    await t.start();
+    await t.processAll();
+    await t.stop();
+    await write('INSERT INTO events SELECT range AS id FROM range(3, 5)');
+    await t.start();
+    await t.processAll();
+    expect(await ids(t)).toEqual([0, 1, 2, 3, 4]);
+    expect(t.committed()).toEqual([0, 1]);
+  });
+
   it('names the missing watermark column', async () => {
     const t = await create([{ ...steps[0], params: { stream: { mode: 'incremental', watermark_column: 'time' } } }, steps[1]]);
     await t.addFile('data/events.csv', 'id,ts\n1,2026-01-01 10:00:00\n');

@@ -208,8 +208,9 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
 
       status.state = 'running';
       emit({ type: 'batch_start', stream: pipeline.name, batchId: id, replay, inputs: Object.fromEntries(Object.entries(entry.sources).map(([k, v]) => [k, v.input?.files.length ?? 0])) });
+      const available = Object.values(entry.sources).map((v) => v.availableAt).filter((a): a is number => a !== undefined);
       const batch: BatchContext = {
-        stream: pipeline.name, id, replay,
+        stream: pipeline.name, id, replay, ...(available.length && !replay ? { availableAt: Math.min(...available) } : {}),
         inputs: Object.fromEntries(Object.entries(entry.sources).filter(([, v]) => v.input).map(([k, v]) => [k, v.input!])),
       };
       const t0 = clock.now();
@@ -252,8 +253,7 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
       status.batches = batches;
       status.lastCommitted = id;
       idleSince = clock.now();
-      const available = Object.values(entry.sources).map((v) => v.availableAt).filter((a): a is number => a !== undefined);
-      const lagMs = available.length && !replay ? Math.max(0, clock.now() - Math.min(...available)) : undefined;
+      const lagMs = batch.availableAt === undefined ? undefined : Math.max(0, clock.now() - batch.availableAt);
       status.lastBatch = { batchId: id, rowsIn, rowsOut, lagMs, at: commit.committedAt };
       emit({ type: 'batch_end', stream: pipeline.name, batchId: id, replay, status: 'success', runId: result.runId, rowsIn, rowsOut, durationMs: commit.durationMs, lagMs });
       if (checkpoint && id % 50 === 49) await batchLog.purge(100);

@@ -79,6 +79,7 @@ export class Tracker {
         return;
       case 'run_end':
         Object.assign(r, { status: e.status, endedAt: e.timestamp, durationMs: e.durationMs, committed: e.committed, error: e.error });
+        if (r.batch?.availableAt && e.status === 'success') r.batch.lagMs = Math.max(0, Date.parse(e.timestamp) - Date.parse(r.batch.availableAt));
         return this.#save();
       default:
         return;
