@@ -116,6 +116,11 @@ describe('Scheduler', () => {
       if (missed === 'run_once') {
         await runsEnded(1);
         expect(events.find((e) => e.type === 'schedule_fire')).toMatchObject({ reason: 'missed' });
+        // Made up once: the next start does not count them again.
+        await s.stop();
+        const again = scheduler(dir, { trigger: { kind: 'every', everyMs: 600_000 }, missed });
+        await again.s.start();
+        expect(again.events.some((e) => e.type === 'schedule_missed')).toBe(false);
       } else {
         await settle();
         expect(events.some((e) => e.type === 'schedule_fire')).toBe(false);

@@ -5,7 +5,7 @@
  * running are skipped or made up by one run at start (policy `run_once`). Each run is an ordinary
  * tracked run (its record says which trigger started it), so `odibi runs` lists them.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
@@ -117,6 +117,9 @@ export class Scheduler {
         const policy = this.#o.missed ?? 'skip';
         this.#emit({ type: 'schedule_missed', count, since: iso(this.#state.lastFire), policy });
         if (policy === 'run_once') this.#fire('missed', now);
+        // Once reported (and made up), they are not missed again at the next start.
+        this.#state.lastFire = now;
+        await this.#saveState();
       }
     }
     void this.#tick(timed, now);
@@ -147,7 +150,8 @@ export class Scheduler {
       await this.#clock.sleep(Math.max(0, at - this.#clock.now()), this.#sleep.signal);
       if (this.#stopping) break;
       if (this.#clock.now() < at) continue;
-      last = at;
+      // After the machine slept through several fire times, fire once, not once per missed time.
+      last = Math.max(at, this.#clock.now());
       this.#state.lastFire = at;
       await this.#saveState();
       this.#fire(this.#o.trigger.kind === 'cron' ? 'cron' : 'interval', at);
@@ -156,9 +160,14 @@ export class Scheduler {
 
   async #watch(t: Extract<TriggerSpec, { kind: 'file' }>): Promise<void> {
     const dir = path.resolve(t.dir);
+    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
+      throw new TriggerError(`the folder to watch does not exist: ${dir}`, { hint: 'create it, or fix --on-file' });
+    }
     const match = t.pattern ? picomatch(t.pattern) : () => true;
     const { watch } = await import('chokidar');
-    this.#watcher = watch(dir, { ignoreInitial: true, depth: t.pattern?.includes('/') ? undefined : 0 });
+    // A file written in place (not moved) triggers once its size has held for 100 ms.
+    this.#watcher = watch(dir, { ignoreInitial: true, depth: t.pattern?.includes('/') ? undefined : 0, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 } });
+    this.#watcher.on('error', (err) => process.stderr.write(`odibi schedule: watching ${dir} failed: ${errorMessage(err)}\n`));
     await new Promise<void>((resolve) => this.#watcher!.once('ready', () => resolve()));
     this.#watcher.on('add', (file: string) => {
       const rel = path.relative(dir, file).split(path.sep).join('/');

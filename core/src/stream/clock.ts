@@ -18,7 +18,8 @@ export const systemClock: Clock = {
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    // Node turns a delay past 2^31-1 ms (24.8 days) into 1 ms; callers re-check the time on waking.
+    const timer = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
     signal?.addEventListener('abort', done, { once: true });
   }),
 };

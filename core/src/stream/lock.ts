@@ -1,8 +1,10 @@
 /**
  * One process per stream: two processes taking the same new files would write them twice. The
- * lock file holds the owner's pid; a lock left by a killed process (its pid is gone) is taken over.
+ * lock file holds the owner's pid and appears with it in one step (written beside, then linked
+ * into place). A lock left by a killed process (its pid is gone) is moved aside and checked, so
+ * two processes taking over the same stale lock cannot both win.
  */
-import { open, readFile, rm } from 'node:fs/promises';
+import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StreamError } from '../errors.js';
 
@@ -11,22 +13,36 @@ export class StreamLock {
 
   static async acquire(dir: string): Promise<StreamLock> {
     const file = path.join(dir, 'lock');
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fh = await open(file, 'wx');
-        await fh.writeFile(String(process.pid));
-        await fh.close();
-        return new StreamLock(file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const mine = path.join(dir, `.lock.${process.pid}.tmp`);
+    await writeFile(mine, String(process.pid));
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        try {
+          await link(mine, file);
+          return new StreamLock(file);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
         const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
         if (owner && owner !== process.pid && alive(owner)) {
           throw new StreamError(`the stream is already running (process ${owner} holds ${file})`, { hint: 'stop that process first (SIGTERM finishes its batch), or use another --state-dir' });
         }
-        await rm(file, { force: true });
+        // Stale: move it aside (only one taker's rename succeeds), and put it back if it turns out
+        // another process took the lock meanwhile.
+        const aside = path.join(dir, `.lock.stale.${process.pid}`);
+        try {
+          await rename(file, aside);
+        } catch {
+          continue;
+        }
+        const moved = Number((await readFile(aside, 'utf8').catch(() => '')).trim());
+        if (moved !== owner && moved && alive(moved)) await link(aside, file).catch(() => undefined);
+        await rm(aside, { force: true });
       }
+      throw new StreamError(`could not take the stream lock ${file}`, { hint: 'remove the file if no stream process is running' });
+    } finally {
+      await rm(mine, { force: true });
     }
-    throw new StreamError(`could not take the stream lock ${file}`, { hint: 'remove the file if no stream process is running' });
   }
 
   async release(): Promise<void> {

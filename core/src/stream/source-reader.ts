@@ -51,6 +51,16 @@ export class SourceReader {
     }
   }
 
+  /** A session on the planning database, for work that reads files directly. */
+  async withSession<T>(use: (session: Session) => Promise<T>): Promise<T> {
+    const session = await (await this.#open()).session();
+    try {
+      return await use(session);
+    } finally {
+      session.close();
+    }
+  }
+
   async #open(): Promise<DuckDBEngine> {
     if (!this.#engine) {
       this.#tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-stream-'));

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamTest } from '../testing/stream-test.js';
@@ -95,6 +95,43 @@ describe('file_watch', () => {
     expect(await u.ended()).toMatchObject({ reason: 'max_batches', batches: 1 });
   });
 
+  it('gives a source with nothing new an empty table shaped like its files', async () => {
+    const t = await create([
+      { layer: 'ingest', name: 'north', value: 'north', params: { stream: { mode: 'file_watch', pattern: '*.csv' } }, outputs: { data: 'n' } },
+      { layer: 'ingest', name: 'south', value: 'south', params: { stream: { mode: 'file_watch', pattern: '*.csv' } }, outputs: { data: 's' } },
+      { layer: 'transform', name: 'both', value: "SELECT 'n' AS site, id FROM n UNION ALL SELECT 's', id FROM s", inputs: { n: 'n', s: 's' }, outputs: { data: 'both' } },
+      { layer: 'store', name: 'sink', value: 'out', params: { mode: 'append' }, inputs: { data: 'both' } },
+    ]);
+    await mkdir(path.join(t.dir, 'south'));
+    await t.addFile('north/a.csv', csv([1]));
+    await t.start();
+    await t.processAll();
+    expect(t.committed()).toEqual([]);
+    expect(t.events.some((e) => e.type === 'stream_log' && e.message.includes("waiting for the first input of streaming step 'south'"))).toBe(true);
+    await t.addFile('south/b.csv', csv([2]));
+    await t.processAll();
+    await t.addFile('north/c.csv', csv([3]));
+    await t.processAll();
+    expect(t.committed()).toEqual([0, 1]);
+    expect(await t.query("SELECT site, id FROM read_parquet('out/part-00000001.parquet')")).toEqual([{ site: 'n', id: 3 }]);
+  });
+
+  it('refuses append sinks that a replay could not make idempotent', async () => {
+    const t = await create([...fileWatch().slice(0, 2), { layer: 'connect', name: 'wh', value: 'wh.duckdb' }, { layer: 'store', name: 'sink', value: 'doubled', params: { mode: 'append', connection: 'wh' }, inputs: { data: 'doubled' } }]);
+    await mkdir(path.join(t.dir, 'in'));
+    await expect(t.start()).rejects.toThrow("step 'sink' appends to a table of connection 'wh', which a replayed batch would insert twice");
+  });
+
+  it('refuses to overwrite parts of batches its logs do not know (a deleted state dir)', async () => {
+    const t = await create(fileWatch());
+    await t.addFile('in/a.csv', csv([1]));
+    await t.start();
+    await t.processAll();
+    await t.stop();
+    await rm(path.join(t.dir, '.odibi'), { recursive: true });
+    await expect(t.start()).rejects.toThrow(/holds parts of batches up to 0, but this stream's logs are empty/);
+  });
+
   it('ignores an unreadable commits entry with a warning and replays that batch', async () => {
     const t = await create(fileWatch());
     await t.addFile('in/a.csv', csv([1]));
@@ -133,6 +170,16 @@ describe('incremental', () => {
     expect(t.committed()).toEqual([0, 1]);
     const commit = JSON.parse(await readFile(path.join(t.dir, '.odibi/streams/streamtest/commits/0000000001.json'), 'utf8'));
     expect(commit.state.events.watermark).toBe('2026-01-01 10:40:00');
+  });
+
+  it('takes a row that arrives later with the watermark\'s own value (no lateness)', async () => {
+    const t = await create([{ ...steps[0], params: { stream: { mode: 'incremental', watermark_column: 'ts' } } }, steps[1]]);
+    await t.addFile('data/events.csv', 'id,ts\n1,2026-01-01 10:00:00\n');
+    await t.start();
+    await t.processAll();
+    await appendFile(path.join(t.dir, 'data/events.csv'), '2,2026-01-01 10:00:00\n3,2026-01-01 09:00:00\n');
+    await t.processAll();
+    expect(await ids(t)).toEqual([1, 2]);
   });
 
   it('replays a crashed batch from its snapshot, not from the grown source', async () => {

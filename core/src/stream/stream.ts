@@ -8,6 +8,7 @@
  * A crash anywhere leaves either a committed batch or offsets without a commit; on restart that
  * batch is replayed with the same input and rewrites the same parts, so no row is lost or doubled.
  */
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadPipeline, type LoadOptions } from '../config/load.js';
 import type { Pipeline } from '../config/model.js';
@@ -150,7 +151,12 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
   const status: StreamStatus = { stream: pipeline.name, state: 'starting', batches: 0 };
   const batchLog = new BatchLog(dir, log);
 
+  let recovered: Awaited<ReturnType<BatchLog['recover']>> = {};
   try {
+    if (checkpoint) {
+      recovered = await batchLog.recover();
+      await checkSinkParts(pipeline, recovered.pending?.batchId ?? recovered.commit?.batchId ?? -1);
+    }
     for (const s of sources) await s.start(wake);
   } catch (err) {
     await Promise.allSettled(sources.map((s) => s.close()));
@@ -160,7 +166,6 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
   }
 
   const loop = async (): Promise<StreamSummary> => {
-    const recovered = checkpoint ? await batchLog.recover() : {};
     let state: Record<string, unknown> = recovered.commit?.state ?? {};
     let nextId = recovered.commit ? recovered.commit.batchId + 1 : 0;
     let pending: OffsetsEntry | undefined = recovered.pending;
@@ -194,7 +199,8 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
           status.state = 'waiting';
           if (!woken && !stopping) {
             wakeController = new AbortController();
-            const due = sources.map((s) => s.nextDueIn?.(state[s.step])).filter((d): d is number => d !== undefined);
+            // While a source waits for its first input, a due timer would only spin: poll instead.
+            const due = waiting.size ? [] : sources.map((s) => s.nextDueIn?.(state[s.step])).filter((d): d is number => d !== undefined);
             const idleLeft = options.untilIdleMs === undefined ? Infinity : Math.max(0, options.untilIdleMs - (clock.now() - idleSince));
             await clock.sleep(Math.min(options.triggerIntervalMs ?? 1000, idleLeft, ...due), wakeController.signal);
           }
@@ -327,15 +333,42 @@ async function planBatch(sources: StreamSource[], state: Record<string, unknown>
   return { version: 1, batchId, plannedAt: new Date().toISOString(), sources: planned };
 }
 
-/** Two append sinks in one folder would overwrite each other's batch parts. */
+/**
+ * Append sinks must be idempotent by batch id: one folder each (two would overwrite each other's
+ * parts), and files only (an INSERT into a connection's table would be repeated by a replay).
+ */
 function checkAppendTargets(pipeline: Pipeline): void {
   const seen = new Map<string, string>();
   for (const s of pipeline.steps) {
-    if ((s.layer !== 'store' && s.layer !== 'publish') || s.params.mode !== 'append' || typeof s.params.connection === 'string') continue;
+    if ((s.layer !== 'store' && s.layer !== 'publish') || s.params.mode !== 'append') continue;
+    if (typeof s.params.connection === 'string') {
+      throw new StreamError(`step '${s.name}' appends to a table of connection '${s.params.connection}', which a replayed batch would insert twice`, {
+        step: s.name, hint: 'in a stream, append to files (a folder of parts named by batch id), or use "mode": "overwrite" for the table',
+      });
+    }
     const target = resolvePath(pipeline, s.value);
     const other = seen.get(target);
     if (other) throw new StreamError(`steps '${other}' and '${s.name}' both append to ${target}`, { step: s.name, hint: 'in a stream each append sink needs its own folder (parts are named by batch id)' });
     seen.set(target, s.name);
+  }
+}
+
+/**
+ * A part of a batch the logs do not know (past the last committed or pending batch) means the
+ * stream's state dir was deleted or changed: new batches would overwrite such parts.
+ */
+async function checkSinkParts(pipeline: Pipeline, lastKnown: number): Promise<void> {
+  for (const s of pipeline.steps) {
+    if ((s.layer !== 'store' && s.layer !== 'publish') || s.params.mode !== 'append') continue;
+    const dir = resolvePath(pipeline, s.value);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const ids = names.map((n) => /^part-(\d{8})\./.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1]));
+    const beyond = ids.filter((id) => id > lastKnown);
+    if (beyond.length) {
+      throw new StreamError(`${dir} holds parts of batches up to ${Math.max(...beyond)}, but this stream's logs ${lastKnown < 0 ? 'are empty' : `end at batch ${lastKnown}`}`, {
+        step: s.name, hint: 'the stream state dir was deleted or changed: restore it, or empty the sink folder to start over (new batches would overwrite those parts)',
+      });
+    }
   }
 }
 

@@ -85,8 +85,11 @@ export class EventSource implements StreamSource {
 
   async plan(state: unknown): Promise<PlannedInput | undefined> {
     const upTo = (state as EventState | undefined)?.upTo ?? '';
+    // Decided before listing: names given out later, and names still being written, wait for the
+    // next batch. Otherwise an earlier name finishing after a later one could fall below upTo.
+    const assigned = this.#lastName;
     const before = [...this.#writing].sort()[0];
-    const names = (await this.#names()).filter((n) => n > upTo && (before === undefined || n < before));
+    const names = (await this.#names()).filter((n) => n > upTo && n <= assigned && (before === undefined || n < before));
     if (!names.length) return undefined;
     const files = names.map((n) => path.join(this.#inbox, n));
     return {
@@ -102,9 +105,14 @@ export class EventSource implements StreamSource {
     return last ? { files: [], format: 'ndjson', options: {}, like: last } : undefined;
   }
 
-  async committed(_offset: unknown, state: unknown): Promise<void> {
+  /**
+   * Deletes the events of earlier batches, keeping this batch's: its commit entry is not fsynced,
+   * so after a machine crash the batch may be replayed and must still find its input.
+   */
+  async committed(offset: unknown, state: unknown): Promise<void> {
     const st = state as EventState;
-    const done = (await this.#names()).filter((n) => n <= (st.upTo ?? '') && path.join(this.#inbox, n) !== st.last);
+    const mine = new Set((offset as { events?: string[] } | null)?.events ?? []);
+    const done = (await this.#names()).filter((n) => n <= (st.upTo ?? '') && !mine.has(n));
     await Promise.all(done.map((n) => rm(path.join(this.#inbox, n), { force: true })));
   }
 

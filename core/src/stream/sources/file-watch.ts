@@ -6,13 +6,17 @@
  * `.name.tmp` and rename are safe with no settle time. The folder is watched (chokidar) so a new
  * file starts a batch at once; listing the folder stays the source of truth.
  */
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
 import { StepError } from '../../errors.js';
 import { resolvePath } from '../../steps/context.js';
-import { formatOf } from '../../steps/formats.js';
+import { namedArgs, str } from '../../engine/sql.js';
+import { formatOf, readerFor } from '../../steps/formats.js';
+import { writeParquet } from '../snapshot.js';
+import { sourceDir } from './snapshots.js';
 import type { BatchInput } from '../batch-input.js';
 import type { PlannedInput, SourceContext, StreamSource } from './source.js';
 
@@ -37,6 +41,7 @@ export class FileWatchSource implements StreamSource {
   #taken = new Set<string>();
   #takenFrom: unknown;
   #watcher?: FSWatcher;
+  readonly #shape: string;
 
   constructor(ctx: SourceContext, spec: { pattern: string; settleMs: number; maxFiles?: number }) {
     this.#ctx = ctx;
@@ -46,6 +51,7 @@ export class FileWatchSource implements StreamSource {
     this.#recursive = spec.pattern.includes('/');
     this.#settleMs = spec.settleMs;
     this.#maxFiles = spec.maxFiles ?? Infinity;
+    this.#shape = path.join(sourceDir(ctx), 'shape.parquet');
   }
 
   async start(wake: () => void): Promise<void> {
@@ -62,7 +68,8 @@ export class FileWatchSource implements StreamSource {
     const taken = this.#takenSet(state);
     const now = this.#ctx.clock.now();
     const ready: { rel: string; mtimeMs: number }[] = [];
-    for (const rel of await this.#list()) {
+    const listed = await this.#list();
+    for (const rel of listed) {
       if (taken.has(rel)) continue;
       const s = await stat(path.join(this.#dir, rel)).catch(() => undefined);
       if (!s?.isFile()) continue;
@@ -83,30 +90,39 @@ export class FileWatchSource implements StreamSource {
     const files = ready.map((r) => r.rel);
     for (const f of files) this.#seen.delete(f);
     const st = state as FileWatchState | undefined;
+    // Names of files no longer in the folder are dropped, so the state does not grow forever when
+    // processed files are archived (a file dropped in again under such a name is a new arrival).
+    const present = new Set(listed);
     return {
       offset: { files },
       input: this.#input(files.map((f) => path.join(this.#dir, f))),
-      nextState: { files: [...(st?.files ?? []), ...files] } satisfies FileWatchState,
+      nextState: { files: [...(st?.files ?? []).filter((f) => present.has(f)), ...files] } satisfies FileWatchState,
       availableAt: Math.min(...ready.map((r) => r.mtimeMs)),
     };
   }
 
-  empty(state: unknown): BatchInput | undefined {
-    const files = (state as FileWatchState | undefined)?.files;
-    if (!files?.length) return undefined;
-    return this.#input([], path.join(this.#dir, files[files.length - 1]));
+  /** An empty table shaped like the files: from a zero-row copy kept in the stream's folder. */
+  empty(): BatchInput | undefined {
+    return existsSync(this.#shape) ? { files: [], format: 'parquet', options: {}, like: this.#shape } : undefined;
   }
 
-  async committed(): Promise<void> {}
+  /** Keeps the shape of the files (a zero-row Parquet) once, for batches where this source has nothing. */
+  async committed(offset: unknown): Promise<void> {
+    const last = (offset as { files?: string[] } | null)?.files?.at(-1);
+    if (!last || existsSync(this.#shape)) return;
+    const input = this.#input([path.join(this.#dir, last)]);
+    const reader = readerFor(input.format);
+    await this.#ctx.reader.withSession((s) => writeParquet(s, `SELECT * FROM ${reader.fn}(${str(input.files[0])}${namedArgs({ ...reader.defaults, ...input.options })}) LIMIT 0`, this.#shape));
+  }
 
   async close(): Promise<void> {
     await this.#watcher?.close();
   }
 
-  #input(files: string[], like?: string): BatchInput {
+  #input(files: string[]): BatchInput {
     const { step } = this.#ctx;
-    const named = files[0] ?? like ?? `file${extensionOf(step.params.stream)}`;
-    return { files, format: formatOf(step.name, named, step.params.format), options: (step.params.options ?? {}) as Record<string, unknown>, like };
+    const named = files[0] ?? `file${extensionOf(step.params.stream)}`;
+    return { files, format: formatOf(step.name, named, step.params.format), options: (step.params.options ?? {}) as Record<string, unknown> };
   }
 
   #takenSet(state: unknown): Set<string> {

@@ -1,6 +1,6 @@
 /**
  * incremental: a growing file or table, read the way the step reads it; each batch takes the rows
- * above the committed watermark minus `lateness`, without the rows an earlier batch already took
+ * at or above the committed watermark minus `lateness`, without the rows an earlier batch took
  * (their hashes are kept for the lateness window). The batch's rows are snapshot to Parquet before
  * the batch runs, so a replay reads exactly them. The new watermark is committed with the batch.
  */
@@ -48,7 +48,8 @@ export class IncrementalSource implements StreamSource {
       }
       const c = ident(this.#column);
       const lateness = this.#latenessExpr(col.type);
-      const above = st.watermark === undefined ? '' : ` AND ${c} > CAST(${str(st.watermark)} AS ${col.type}) - ${lateness}`;
+      // >=: a row with the watermark's own value can still arrive; the seen hashes drop the ones taken.
+      const above = st.watermark === undefined ? '' : ` AND ${c} >= CAST(${str(st.watermark)} AS ${col.type}) - ${lateness}`;
       await s.run(`CREATE OR REPLACE TEMP TABLE odibi_candidates AS SELECT src.*, hash(src) AS ${HASH} FROM ${table} src WHERE ${c} IS NOT NULL${above}`);
       const unseen = st.seen ? ` WHERE ${HASH} NOT IN (SELECT h FROM read_parquet(${str(st.seen)}))` : '';
       const fresh = `SELECT * EXCLUDE (${HASH}) FROM odibi_candidates${unseen}`;
@@ -58,7 +59,7 @@ export class IncrementalSource implements StreamSource {
       const input = batchFile(this.#ctx, 'input', batchId);
       const seen = batchFile(this.#ctx, 'seen', batchId);
       await writeParquet(s, fresh, input);
-      await writeParquet(s, `SELECT DISTINCT ${HASH} AS h FROM odibi_candidates WHERE ${c} > CAST(${str(watermark)} AS ${col.type}) - ${lateness}`, seen);
+      await writeParquet(s, `SELECT DISTINCT ${HASH} AS h FROM odibi_candidates WHERE ${c} >= CAST(${str(watermark)} AS ${col.type}) - ${lateness}`, seen);
       await s.run('DROP TABLE odibi_candidates');
       return {
         offset: { from: st.watermark ?? null, to: watermark, rows: Number(n) },
