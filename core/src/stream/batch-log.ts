@@ -116,17 +116,23 @@ export class BatchLog {
     return this.#read<OffsetsEntry>(this.offsetsDir, batchId, 'offsets');
   }
 
-  /** Drops log entries older than the newest `keep` batches (a restart needs only the last). */
-  async purge(keep: number): Promise<number[]> {
-    const removed: number[] = [];
+  /**
+   * Drops log entries older than the newest `keep` batches (a restart needs only the last);
+   * returns the run ids of the commits dropped, so their run records can go too.
+   */
+  async purge(keep: number): Promise<string[]> {
+    const runIds: string[] = [];
     for (const dir of [this.offsetsDir, this.commitsDir]) {
       const all = await ids(dir);
       for (const id of all.slice(0, Math.max(0, all.length - keep))) {
+        if (dir === this.commitsDir) {
+          const c = await readFile(path.join(dir, BatchLog.fileName(id)), 'utf8').then((t) => JSON.parse(t) as CommitEntry, () => undefined);
+          if (c?.runId) runIds.push(c.runId);
+        }
         await rm(path.join(dir, BatchLog.fileName(id)), { force: true });
-        if (dir === this.offsetsDir) removed.push(id);
       }
     }
-    return removed;
+    return runIds;
   }
 
   async #read<T extends { batchId: number; version: number }>(dir: string, id: number, what: string): Promise<T | undefined> {

@@ -8,7 +8,7 @@
  * A crash anywhere leaves either a committed batch or offsets without a commit; on restart that
  * batch is replayed with the same input and rewrites the same parts, so no row is lost or doubled.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadPipeline, type LoadOptions } from '../config/load.js';
 import type { Pipeline } from '../config/model.js';
@@ -17,6 +17,7 @@ import type { Hook } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
 import { defaultStateDir, runPipeline, type RunOptions, type RunResult } from '../run.js';
 import { resolvePath } from '../steps/context.js';
+import { RunStore } from '../tracker/run-store.js';
 import type { BatchContext, BatchInput } from './batch-input.js';
 import { BatchLog, type CommitEntry, type OffsetsEntry, type SourceOffset } from './batch-log.js';
 import { systemClock, type Clock } from './clock.js';
@@ -51,6 +52,8 @@ export interface StreamOptions extends LoadOptions, Pick<RunOptions, 'workers' |
 }
 
 export type FaultPoint = 'planned' | 'after_offsets' | 'after_run' | 'after_commit';
+
+const KEEP_BATCHES = 1000;
 
 export interface StreamStatus {
   stream: string;
@@ -262,7 +265,11 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
       const lagMs = batch.availableAt === undefined ? undefined : Math.max(0, clock.now() - batch.availableAt);
       status.lastBatch = { batchId: id, rowsIn, rowsOut, lagMs, at: commit.committedAt };
       emit({ type: 'batch_end', stream: pipeline.name, batchId: id, replay, status: 'success', runId: result.runId, rowsIn, rowsOut, durationMs: commit.durationMs, lagMs });
-      if (checkpoint && id % 50 === 49) await batchLog.purge(100);
+      if (checkpoint && id % 100 === 99) {
+        // A long-running stream keeps the newest 1,000 batches' log entries and run records.
+        const runStore = new RunStore(stateDir);
+        for (const runId of await batchLog.purge(KEEP_BATCHES)) await rm(runStore.pathOf(runId), { force: true });
+      }
     }
   };
 
