@@ -2,45 +2,17 @@
  * The kernel through a real notebook server and the client JupyterLab itself uses
  * (@jupyterlab/services over websockets), as a user's browser would drive it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KernelManager, ServerConnection, type KernelMessage } from '@jupyterlab/services';
 import WebSocket from 'ws';
-import { jupyterEnv } from '../helpers/jupyter.js';
-import { tempDir } from '../helpers/project.js';
+import { startJupyter } from '../helpers/jupyter-server.js';
 
-let server: ChildProcess;
 let settings: ServerConnection.ISettings;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 beforeAll(async () => {
-  const env = await jupyterEnv();
-  const port = await freePort();
-  const token = 'odibi-test-token';
-  server = spawn('/usr/bin/jupyter', ['notebook', '--no-browser', '--allow-root', '--ip=127.0.0.1', `--port=${port}`, `--NotebookApp.token=${token}`, '--NotebookApp.open_browser=False'], {
-    cwd: await tempDir(), env, stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const baseUrl = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`${baseUrl}api/status?token=${token}`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const { baseUrl, port, token } = await startJupyter();
   settings = ServerConnection.makeSettings({ baseUrl, wsUrl: `ws://127.0.0.1:${port}/`, token, appendToken: true, WebSocket: WebSocket as never });
 }, 60_000);
-
-afterAll(() => {
-  server?.kill('SIGTERM');
-});
 
 describe('@jupyterlab/services', () => {
   it('starts the odibi kernel, runs a magic and a TypeScript cell, and shuts it down', async () => {
