@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, and nothing else: npm packages (from package-lock.json) and, with
-# --system, the Debian packages tests need (PostgreSQL, Jupyter). Safe to run repeatedly.
+# --system, the Debian packages tests need (PostgreSQL, Jupyter, Chromium). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ fi
 packages=()
 if [ "${1:-}" = "--system" ]; then
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || packages+=(postgresql)
+  # The site's browser tests drive Debian's Chromium (playwright-core; no browser download).
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
 fi
 if [ "${1:-}" = "--system" ] || [ "${1:-}" = "--jupyter" ]; then
   [ -x /usr/bin/jupyter-nbconvert ] || packages+=(jupyter-client jupyter-nbconvert python3-nbclient jupyter-notebook python3-ipykernel)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: sets up what is missing (npm packages, PostgreSQL), builds, and runs every test
+# `npm test`: sets up what is missing (npm packages, PostgreSQL, Jupyter, Chromium), builds, and runs every test
 # suite, then prints one closing line with the totals.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ bash scripts/setup.sh --system || exit 1
 npx turbo run build --output-logs=errors-only || exit 1
 rm -rf .test-results && mkdir -p .test-results
 status=0
-for ws in core kernel test; do
+for ws in core kernel site test; do
   echo "› tests: $ws"
   (cd "$ws" && npx vitest run --reporter=default --reporter=json --outputFile.json="../.test-results/$ws.json") || status=1
 done
