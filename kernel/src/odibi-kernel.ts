@@ -7,6 +7,7 @@ import { NotebookSession, parseMagic, type StepState } from '@odibi/core';
 import { magicNames, MagicError, runMagic, type MagicContext } from './magics/magics.js';
 import type { ExecuteResult, KernelHandler, OutputSink } from './protocol/handler.js';
 import { TypeScriptKernel } from './typescript-kernel.js';
+import { runCli } from './cli-runner.js';
 
 /** Declared once, silently, so the type checker knows the global in every later cell. */
 const ODIBI_DECLARATION = `declare const odibi: {
@@ -16,6 +17,8 @@ const ODIBI_DECLARATION = `declare const odibi: {
   rows(key: string, limit?: number): Promise<Record<string, any>[]>;
   /** Dataset keys defined so far. */
   keys(): string[];
+  /** Runs the odibi CLI (e.g. odibi.cli('run', 'pipeline.json')) in the notebook's folder, like \`!odibi\` in IPython. */
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
 };`;
 
 export class OdibiKernel implements KernelHandler {
@@ -35,6 +38,7 @@ export class OdibiKernel implements KernelHandler {
       table: (key: string) => session.table(key),
       rows: (key: string, limit?: number) => session.rows(key, limit),
       keys: () => session.keys(),
+      cli: (...args: string[]) => runCli(rootDir, args),
     }, ODIBI_DECLARATION);
     return new OdibiKernel(ts, session);
   }

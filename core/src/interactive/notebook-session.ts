@@ -148,11 +148,14 @@ export class NotebookSession {
     }
   }
 
-  /** Runs the recorded pipeline from scratch through the core executor, as `odibi run` would. */
+  /**
+   * Runs the recorded pipeline from scratch through the core executor, as `odibi run` would; the
+   * tracker records it in `.odibi/runs/` of the notebook's folder, so `odibi runs` lists it.
+   */
   async run(options: RunOptions = {}): Promise<RunResult> {
     this.#running = new AbortController();
     try {
-      return await runPipeline(this.pipeline(), { noState: true, ...options, signal: this.#running.signal });
+      return await runPipeline(this.pipeline(), { ...options, signal: this.#running.signal });
     } finally {
       this.#running = undefined;
     }

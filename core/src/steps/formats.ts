@@ -16,8 +16,9 @@ export function formatOf(step: string, file: string, declared: unknown, fallback
     if (!f) throw new StepError(step, `unknown format '${declared}'`, { hint: 'params.format is one of csv, parquet, json, ndjson' });
     return f;
   }
-  const clean = file.replace(/[?#].*$/, '').replace(/\*+.*$/, '');
-  const ext = path.extname(clean.endsWith('/') ? clean.slice(0, -1) : clean).toLowerCase();
+  // The last path segment decides, glob characters removed: "out/*.parquet" is Parquet.
+  const clean = file.replace(/[?#].*$/, '');
+  const ext = path.extname(path.basename(clean.endsWith('/') ? clean.slice(0, -1) : clean).replace(/[*[\]{}]+/g, 'x')).toLowerCase();
   const f = BY_EXTENSION[ext] ?? fallback;
   if (!f) throw new StepError(step, `cannot tell the file format of '${file}'`, { hint: 'set params.format to csv, parquet, json or ndjson' });
   return f;

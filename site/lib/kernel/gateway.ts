@@ -103,6 +103,15 @@ export class KernelGateway {
     if (entry?.session.kernel) await entry.session.kernel.restart();
   }
 
+  /** Shuts down the page's kernel (a new one starts with the next execution). */
+  async release(visitor: string, page: string): Promise<void> {
+    const k = key(visitor, page);
+    const p = this.#entries.get(k);
+    this.#entries.delete(k);
+    const e = await p?.catch(() => undefined);
+    await e?.session.shutdown().catch(() => undefined);
+  }
+
   /** Shuts down kernels nobody has used for `idleMs`. */
   async cullIdle(now = Date.now()): Promise<number> {
     let n = 0;

@@ -52,6 +52,7 @@ function summary(r: RunRecord) {
     failed: steps.filter((s) => s.status === 'failed').length,
     skipped: steps.filter((s) => s.status === 'skipped').length,
     ...(r.batch ? { batch: r.batch } : {}),
+    ...(typeof r.options.trigger === 'string' ? { trigger: r.options.trigger } : {}),
   };
 }
 
