@@ -73,13 +73,22 @@ next.stdout.on('data', (d) => {
   if (/Ready|started server/i.test(s)) console.log(`LearnODIBI is at http://${host}:${port}  (kernels through Jupyter on 127.0.0.1:${jport}; Ctrl-C stops both)`);
   else if (process.env.ODIBI_SITE_VERBOSE) process.stdout.write(s);
 });
-const stop = () => {
+// The notebook server does not shut its kernels down when it is killed: do it first.
+async function shutdownKernels() {
+  const kernels = await fetch(`${baseUrl}api/kernels?token=${token}`).then((r) => r.json(), () => []);
+  await Promise.allSettled(kernels.map((k) => fetch(`${baseUrl}api/kernels/${k.id}?token=${token}`, { method: 'DELETE' })));
+}
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
   next.kill('SIGTERM');
+  await Promise.race([shutdownKernels(), new Promise((r) => setTimeout(r, 5000))]);
   jupyter.kill('SIGTERM');
 };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-next.on('exit', (code) => {
-  jupyter.kill('SIGTERM');
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+next.on('exit', async (code) => {
+  await stop();
   process.exit(code ?? 0);
 });

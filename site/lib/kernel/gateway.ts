@@ -68,9 +68,13 @@ export class KernelGateway {
     entry.running++;
     entry.lastUsed = Date.now();
     let timedOut = false;
+    let repeat: NodeJS.Timeout | undefined;
+    // An interrupt that lands while the cell is still compiling is lost, so it is sent again
+    // every second until the cell ends.
     const timer = setTimeout(() => {
       timedOut = true;
-      void kernel.interrupt();
+      void kernel.interrupt().catch(() => undefined);
+      repeat = setInterval(() => void kernel.interrupt().catch(() => undefined), 1000);
     }, this.#o.timeoutMs);
     try {
       const future = kernel.requestExecute({ code, store_history: true, allow_stdin: false });
@@ -85,6 +89,7 @@ export class KernelGateway {
       return { status: content.status === 'ok' ? 'ok' : 'error', executionCount: content.execution_count ?? undefined };
     } finally {
       clearTimeout(timer);
+      clearInterval(repeat);
       entry.running--;
       entry.lastUsed = Date.now();
     }
