@@ -158,7 +158,9 @@ const MAGICS: Record<string, MagicSpec> = {
     summary: 'write the recorded pipeline as a config that `odibi run` executes',
     async run(ctx, { positionals: [file] }) {
       const target = await ctx.session.export(file);
-      return text(`wrote ${path.relative(ctx.session.baseDir, target) || target}: run it with  odibi run ${target}`);
+      // Relative to the notebook's folder: the notebook (and its saved output) stays portable.
+      const rel = path.relative(ctx.session.baseDir, target) || target;
+      return text(`wrote ${rel}: run it with  odibi run ${rel}  (from the notebook's folder)`);
     },
   },
   stream: {
