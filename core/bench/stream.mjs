@@ -50,29 +50,34 @@ async function project(maxFiles) {
   return dir;
 }
 
+/**
+ * Drops the files one at a time into `inDir`, each after the previous one's rows are committed
+ * (`committed()` resolves then, with the commit time); returns each file's latency.
+ */
+async function feed(inDir, committed) {
+  const lat = [];
+  for (let i = 0; i < FILES + 5; i++) {
+    const t0 = performance.now();
+    const done = committed();
+    await drop(inDir, `f${String(i).padStart(5, '0')}.csv`, csv(i));
+    const t1 = await done;
+    if (i >= 5) lat.push(t1 - t0); // the first few warm up module loading
+    await sleep(5 + (i % 4) * 5);
+  }
+  return lat;
+}
+
 /** (s1) ODIBI: arrival → batch committed, file by file. */
 async function odibiLatency() {
   const dir = await project();
-  const ends = [];
   let notify;
   const handle = await startStream(path.join(dir, 'pipeline.json'), {
     triggerIntervalMs: 1000, workers: 2,
     onEvent: (e) => {
-      if (e.type === 'batch_end') {
-        ends.push(performance.now());
-        notify?.();
-      }
+      if (e.type === 'batch_end') notify?.(performance.now());
     },
   });
-  const lat = [];
-  for (let i = 0; i < FILES + 5; i++) {
-    const done = new Promise((r) => (notify = r));
-    const t0 = performance.now();
-    await drop(path.join(dir, 'in'), `f${String(i).padStart(5, '0')}.csv`, csv(i));
-    await done;
-    if (i >= 5) lat.push(ends.at(-1) - t0); // the first few warm up module loading
-    await sleep(5 + (i % 4) * 5);
-  }
+  const lat = await feed(path.join(dir, 'in'), () => new Promise((r) => (notify = r)));
   await handle.stop();
   await rm(dir, { recursive: true, force: true });
   return lat;
@@ -93,17 +98,9 @@ async function rawLatency() {
     seen.add(name);
     const file = path.join(dir, 'in', name);
     await conn.run(`COPY (${SQL.replace('FROM raw', `FROM read_csv('${file}')`)}) TO '${path.join(dir, 'out', `part-${n++}.parquet`)}' (FORMAT parquet)`);
-    notify?.();
+    notify?.(performance.now());
   });
-  const lat = [];
-  for (let i = 0; i < FILES + 5; i++) {
-    const done = new Promise((r) => (notify = r));
-    const t0 = performance.now();
-    await drop(path.join(dir, 'in'), `f${String(i).padStart(5, '0')}.csv`, csv(i));
-    await done;
-    if (i >= 5) lat.push(performance.now() - t0);
-    await sleep(5 + (i % 4) * 5);
-  }
+  const lat = await feed(path.join(dir, 'in'), () => new Promise((r) => (notify = r)));
   watcher.close();
   conn.closeSync();
   inst.closeSync();

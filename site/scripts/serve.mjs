@@ -78,13 +78,15 @@ async function shutdownKernels() {
   const kernels = await fetch(`${baseUrl}api/kernels?token=${token}`).then((r) => r.json(), () => []);
   await Promise.allSettled(kernels.map((k) => fetch(`${baseUrl}api/kernels/${k.id}?token=${token}`, { method: 'DELETE' })));
 }
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  next.kill('SIGTERM');
-  await Promise.race([shutdownKernels(), new Promise((r) => setTimeout(r, 5000))]);
-  jupyter.kill('SIGTERM');
+// One stop for every caller (a signal, and next exiting because of it): each waits for all of it.
+let stopping;
+const stop = () => {
+  stopping ??= (async () => {
+    next.kill('SIGTERM');
+    await Promise.race([shutdownKernels(), new Promise((r) => setTimeout(r, 5000))]);
+    jupyter.kill('SIGTERM');
+  })();
+  return stopping;
 };
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());

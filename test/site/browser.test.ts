@@ -135,8 +135,26 @@ describe('LearnODIBI in Chromium', () => {
     await page.keyboard.type(' --format csv');
     await page.keyboard.press('Control+Enter');
     await page.locator('section.cell').first().locator('.cell-status', { hasText: 'done [2]' }).waitFor({ timeout: 60_000 });
+    // Reset restores the lesson's code.
+    const cell = page.locator('section.cell').first();
+    await cell.getByRole('button', { name: 'Reset code' }).click();
+    expect(await cell.locator('textarea').inputValue()).toBe('%ingest readings data/readings.csv');
+    expect(await cell.getByRole('button', { name: 'Reset code' }).count()).toBe(0);
     await page.context().close();
   }, 90_000);
+
+  it('finds lessons by their text, and links lessons in order', async () => {
+    const page = await open('/');
+    await page.getByRole('searchbox', { name: 'Search lessons' }).fill('watermark');
+    const results = page.getByRole('list', { name: 'search results' });
+    await results.waitFor();
+    expect(await results.getByRole('link').allTextContents()).toContain('Streaming, exactly once');
+    await page.goto(`${base}/lessons/02-ingest`);
+    expect(await page.locator('a[rel="prev"]').textContent()).toBe('← Your first pipeline');
+    expect(await page.locator('a[rel="next"]').textContent()).toBe('SQL transforms →');
+    expect(await page.locator('.prereq a').allTextContents()).toEqual(['Your first pipeline']);
+    await page.context().close();
+  }, 60_000);
 
   it('has landmarks, labelled controls and a skip link', async () => {
     const page = await open('/lessons/01-first-pipeline');

@@ -1,9 +1,7 @@
 /** `odibi checkpoint list | show <run> | clear [--older-than 7d]`: the step checkpoints in a state dir. */
-import path from 'node:path';
 import { LocalCheckpointStore, type CheckpointEntry } from '../../checkpoint/store.js';
-import { loadPipeline } from '../../config/load.js';
-import { defaultStateDir } from '../../run.js';
 import { DurationError, parseDuration } from '../../stream/duration.js';
+import { stateDirOf } from '../state-dir.js';
 import { EXIT, reportError, UsageError } from '../errors.js';
 import { count, duration, pad, painter } from '../format.js';
 
@@ -14,10 +12,8 @@ export interface CheckpointOptions {
   olderThan?: string;
 }
 
-async function storeFor(o: CheckpointOptions): Promise<LocalCheckpointStore> {
-  if (o.stateDir) return new LocalCheckpointStore(path.resolve(o.stateDir));
-  if (o.config) return new LocalCheckpointStore(defaultStateDir((await loadPipeline(o.config)).pipeline));
-  return new LocalCheckpointStore(path.resolve('.odibi'));
+async function storeFor(o: { stateDir?: string; config?: string }): Promise<LocalCheckpointStore> {
+  return new LocalCheckpointStore(await stateDirOf(o));
 }
 
 const bytes = (entry: CheckpointEntry) => entry.datasets.reduce((n, d) => n + d.bytes, 0);

@@ -1,9 +1,7 @@
 /** `odibi runs` lists recorded runs; `odibi runs show <id>` shows one step by step. */
-import path from 'node:path';
-import { loadPipeline } from '../../config/load.js';
-import { defaultStateDir } from '../../run.js';
 import type { RunRecord } from '../../tracker/run-record.js';
 import { RunStore } from '../../tracker/run-store.js';
+import { stateDirOf } from '../state-dir.js';
 import { EXIT, reportError } from '../errors.js';
 import { count, duration, pad, painter } from '../format.js';
 
@@ -13,10 +11,8 @@ export interface RunsOptions {
   json?: boolean;
 }
 
-async function storeFor(o: RunsOptions): Promise<RunStore> {
-  if (o.stateDir) return new RunStore(path.resolve(o.stateDir));
-  if (o.config) return new RunStore(defaultStateDir((await loadPipeline(o.config)).pipeline));
-  return new RunStore(path.resolve('.odibi'));
+async function storeFor(o: { stateDir?: string; config?: string }): Promise<RunStore> {
+  return new RunStore(await stateDirOf(o));
 }
 
 export async function runsListCommand(o: RunsOptions): Promise<number> {
