@@ -45,6 +45,11 @@ export class KernelGateway {
   readonly #settings: ServerConnection.ISettings;
   readonly #sessions: SessionManager;
   readonly #entries = new Map<string, Promise<Entry>>();
+  /**
+   * Shutdowns in progress: Jupyter keys sessions by path, so a new kernel for the page must wait
+   * until the old session is gone, or it would be handed the dying one.
+   */
+  readonly #closing = new Map<string, Promise<unknown>>();
   readonly #cull: NodeJS.Timeout;
 
   constructor(options: GatewayOptions) {
@@ -110,21 +115,28 @@ export class KernelGateway {
 
   /** Shuts down the page's kernel (a new one starts with the next execution). */
   async release(visitor: string, page: string): Promise<void> {
-    const k = key(visitor, page);
+    await this.#close(key(visitor, page));
+  }
+
+  #close(k: string): Promise<unknown> {
     const p = this.#entries.get(k);
     this.#entries.delete(k);
-    const e = await p?.catch(() => undefined);
-    await e?.session.shutdown().catch(() => undefined);
+    if (!p) return this.#closing.get(k) ?? Promise.resolve();
+    const closing = p.then((e) => e.session.shutdown(), () => undefined).catch(() => undefined).finally(() => {
+      if (this.#closing.get(k) === closing) this.#closing.delete(k);
+    });
+    this.#closing.set(k, closing);
+    return closing;
   }
 
   /** Shuts down kernels nobody has used for `idleMs`. */
   async cullIdle(now = Date.now()): Promise<number> {
     let n = 0;
-    for (const [key, p] of this.#entries) {
+    for (const [k, p] of this.#entries) {
       const e = await p.catch(() => undefined);
+      if (this.#entries.get(k) !== p) continue;
       if (!e || (e.running === 0 && now - e.lastUsed > this.#o.idleMs)) {
-        this.#entries.delete(key);
-        if (e) await e.session.shutdown().catch(() => undefined);
+        await this.#close(k);
         n++;
       }
     }
@@ -160,6 +172,7 @@ export class KernelGateway {
    * the same relative paths as in the repo; what a cell writes stays in the visitor's folder.
    */
   async #start(visitor: string, page: string): Promise<Entry> {
+    await this.#closing.get(key(visitor, page));
     const folder = path.join('visitors', visitor);
     const abs = path.join(this.#o.rootDir, folder);
     await mkdir(path.join(abs, 'lessons'), { recursive: true });

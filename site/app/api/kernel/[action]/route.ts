@@ -24,7 +24,7 @@ async function visitor(): Promise<string> {
 }
 
 function json(status: number, body: Record<string, unknown>): Response {
-  return Response.json(body, { status });
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }
 
 export async function POST(request: Request, { params }: { params: Promise<{ action: string }> }): Promise<Response> {
