@@ -7,7 +7,9 @@ let passed = 0, failed = 0, skipped = 0, suites = 0;
 for (const f of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   const r = JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
   passed += r.numPassedTests;
-  failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  failed += r.numFailedTests;
+  // A file that failed without a failing test (an import error, a failing hook) counts once.
+  for (const file of r.testResults ?? []) if (file.status === 'failed' && !(file.assertionResults ?? []).some((a) => a.status === 'failed')) failed++;
   skipped += r.numPendingTests + (r.numTodoTests ?? 0);
   suites++;
 }
