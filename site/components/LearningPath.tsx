@@ -14,6 +14,11 @@ export interface PathLesson {
   exercises: string[];
 }
 
+/** `code` spans of a summary as <code>. */
+function withCode(text: string) {
+  return text.split('`').map((part, i) => (i % 2 ? <code key={i}>{part}</code> : part));
+}
+
 export function LearningPath({ lessons, levels }: { lessons: PathLesson[]; levels: readonly string[] }) {
   const progress = useProgress();
   const [query, setQuery] = useState('');
@@ -58,7 +63,7 @@ export function LearningPath({ lessons, levels }: { lessons: PathLesson[]; level
                   <Link href={`/lessons/${l.slug}`}>{l.title}</Link>
                   <span className="meta"> · {l.duration}{l.exercises.length ? ` · ${l.exercises.filter((e) => progress?.passed[e]).length}/${l.exercises.length} exercises` : ''}</span>
                   {state(l) ? <span className={`badge ${state(l)}`}>{state(l) === 'done' ? '✓ done' : 'read'}</span> : null}
-                  {l.summary ? <p>{l.summary}</p> : null}
+                  {l.summary ? <p>{withCode(l.summary)}</p> : null}
                 </li>
               ))}
             </ol>
