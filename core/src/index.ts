@@ -42,8 +42,8 @@ export { parseDuration } from './stream/duration.js';
 /** Scheduling */
 export { Scheduler } from './schedule/scheduler.js';
 export type { SchedulerOptions, ScheduleEvent, ScheduleSummary, OverlapPolicy, MissedPolicy, FireReason } from './schedule/scheduler.js';
-export { timedTrigger, TriggerError } from './schedule/trigger.js';
-export type { TriggerSpec, TimedTrigger } from './schedule/trigger.js';
+export { scheduleFromFlags, timedTrigger, TriggerError } from './schedule/trigger.js';
+export type { ScheduleFlags, TriggerSpec, TimedTrigger } from './schedule/trigger.js';
 
 /** Checkpoints (odibi run --checkpoint / --resume) */
 export { LocalCheckpointStore } from './checkpoint/store.js';

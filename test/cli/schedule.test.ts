@@ -51,6 +51,20 @@ describe('odibi schedule', () => {
     expect(out).toMatch(/Schedule stopped after 1 run/);
   });
 
+  it('makes up runs missed while it was down with --missed run-once, once', async () => {
+    const dir = await project();
+    await mkdir(path.join(dir, '.odibi/schedules'), { recursive: true });
+    await writeFile(path.join(dir, '.odibi/schedules/test.json'), JSON.stringify({ lastFire: Date.now() - 5 * 3_600_000 }));
+    const r = await odibi(['schedule', 'pipeline.json', '--every', '1h', '--missed', 'run-once', '--max-runs', '1', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const ev = events(r.stdout);
+    expect(ev.find((e) => e.type === 'schedule_missed')).toMatchObject({ count: 5, policy: 'run_once' });
+    expect(ev.find((e) => e.type === 'schedule_fire')).toMatchObject({ reason: 'missed' });
+    expect(ev.find((e) => e.type === 'schedule_run_end')).toMatchObject({ status: 'success' });
+    const bad = await odibi(['schedule', 'pipeline.json', '--every', '1h', '--missed', 'later'], { cwd: dir });
+    expect(bad.code).toBe(2);
+  });
+
   it('rejects a bad cron expression, timezone or missing trigger with exit code 2', async () => {
     const dir = await project();
     const cron = await odibi(['schedule', 'pipeline.json', '--cron', '0 25 * * *'], { cwd: dir });

@@ -79,7 +79,7 @@ describe('odibi stream', () => {
 
   it('finishes the batch in progress on SIGTERM and exits 0', async () => {
     const dir = await project();
-    const s = spawnStream(dir, ['--json', '--trigger-interval', '50']);
+    const s = spawnStream(dir, ['--json', '--trigger-interval', '50', '--state-dir', 'state']);
     await s.until(/"stream_start"/);
     await writeFile(path.join(dir, 'in/a.csv'), 'id,temp\n1,31\n');
     await s.until(/"batch_start"/);
@@ -88,7 +88,7 @@ describe('odibi stream', () => {
     const ev = events(s.out());
     expect(ev.find((e) => e.type === 'batch_end')).toMatchObject({ batchId: 0, status: 'success' });
     expect(ev.at(-1)).toMatchObject({ type: 'stream_end', reason: 'stopped' });
-    expect(await readdir(path.join(dir, '.odibi/streams/test/commits'))).toEqual(['0000000000.json']);
+    expect(await readdir(path.join(dir, 'state/streams/test/commits'))).toEqual(['0000000000.json']);
   });
 
   it('accepts events over HTTP on 127.0.0.1 and writes them once', async () => {

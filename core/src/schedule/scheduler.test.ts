@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../stream/clock.js';
 import { RunStore } from '../tracker/run-store.js';
 import { Scheduler, type ScheduleEvent, type SchedulerOptions } from './scheduler.js';
-import { missedSince, timedTrigger } from './trigger.js';
+import { missedSince, scheduleFromFlags, timedTrigger } from './trigger.js';
 
 describe('triggers', () => {
   it('fires cron expressions in their timezone, across a DST change', () => {
@@ -24,6 +24,15 @@ describe('triggers', () => {
   it('explains a bad cron expression or timezone', () => {
     expect(() => timedTrigger({ kind: 'cron', expression: '61 * * * *' })).toThrow("invalid cron expression '61 * * * *': Invalid value for minute: 61");
     expect(() => timedTrigger({ kind: 'cron', expression: '* * * * *', timezone: 'Mars/Base' })).toThrow("unknown timezone 'Mars/Base'");
+  });
+
+  it('reads the same flags for the CLI and the kernel', () => {
+    expect(scheduleFromFlags({ every: '30s', overlap: 'queue', missed: 'run-once' })).toEqual({ trigger: { kind: 'every', everyMs: 30_000 }, overlap: 'queue', missed: 'run_once' });
+    expect(scheduleFromFlags({ onFile: 'landing', pattern: '*.csv' }, '/nb').trigger).toEqual({ kind: 'file', dir: '/nb/landing', pattern: '*.csv' });
+    expect(() => scheduleFromFlags({ cron: '* * * * *', every: '1m' })).toThrow('give one trigger, not --cron and --every');
+    expect(() => scheduleFromFlags({ every: '1m', tz: 'UTC' })).toThrow('--tz goes with --cron');
+    expect(() => scheduleFromFlags({ every: 'soon' })).toThrow("--every 'soon' is not a duration");
+    expect(() => scheduleFromFlags({ every: '1m', overlap: 'wait' })).toThrow("--overlap is skip or queue, not 'wait'");
   });
 
   it('counts fire times missed during downtime', () => {

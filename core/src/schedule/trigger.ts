@@ -5,7 +5,8 @@
  */
 import { Cron } from 'croner';
 import { OdibiError } from '../errors.js';
-import { formatDuration } from '../stream/duration.js';
+import path from 'node:path';
+import { DurationError, formatDuration, parseDuration } from '../stream/duration.js';
 
 export type TriggerSpec =
   | { kind: 'cron'; expression: string; timezone?: string }
@@ -50,4 +51,41 @@ export function missedSince(trigger: TimedTrigger, lastFire: number, now: number
   let n = 0;
   for (let t = trigger.next(lastFire); t <= now && n < limit; t = trigger.next(t)) n++;
   return n;
+}
+
+/** The flags of `odibi schedule` and `%schedule`, as a user types them. */
+export interface ScheduleFlags {
+  cron?: string;
+  tz?: string;
+  every?: string;
+  onFile?: string;
+  pattern?: string;
+  overlap?: string;
+  missed?: string;
+}
+
+/**
+ * Flags → the trigger and policies, the same for the CLI and the kernel. Exactly one of --cron,
+ * --every, --on-file; --on-file is resolved against `baseDir` if given (else kept as typed, and
+ * read from the working folder).
+ */
+export function scheduleFromFlags(f: ScheduleFlags, baseDir?: string): { trigger: TriggerSpec; overlap?: 'skip' | 'queue'; missed?: 'skip' | 'run_once' } {
+  const given = [f.cron !== undefined && '--cron', f.every !== undefined && '--every', f.onFile !== undefined && '--on-file'].filter(Boolean);
+  if (given.length !== 1) {
+    throw new TriggerError(given.length ? `give one trigger, not ${given.join(' and ')}` : 'no trigger given', { hint: 'use --cron "0 6 * * *" [--tz Europe/Paris], --every 30s, or --on-file <dir>' });
+  }
+  if (f.tz !== undefined && f.cron === undefined) throw new TriggerError('--tz goes with --cron');
+  if (f.pattern !== undefined && f.onFile === undefined) throw new TriggerError('--pattern goes with --on-file');
+  if (f.overlap !== undefined && f.overlap !== 'skip' && f.overlap !== 'queue') throw new TriggerError(`--overlap is skip or queue, not '${f.overlap}'`);
+  if (f.missed !== undefined && f.missed !== 'skip' && f.missed !== 'run-once') throw new TriggerError(`--missed is skip or run-once, not '${f.missed}'`);
+  let trigger: TriggerSpec;
+  if (f.cron !== undefined) trigger = { kind: 'cron', expression: f.cron, timezone: f.tz };
+  else if (f.every !== undefined) {
+    try {
+      trigger = { kind: 'every', everyMs: parseDuration(f.every, '--every') };
+    } catch (err) {
+      throw err instanceof DurationError ? new TriggerError(err.message) : err;
+    }
+  } else trigger = { kind: 'file', dir: baseDir ? path.resolve(baseDir, f.onFile!) : f.onFile!, pattern: f.pattern };
+  return { trigger, overlap: f.overlap as 'skip' | 'queue' | undefined, missed: f.missed === undefined ? undefined : f.missed === 'run-once' ? 'run_once' : 'skip' };
 }

@@ -32,3 +32,9 @@ export interface BatchContext {
 export function partName(batchId: number, extension: string): string {
   return `part-${String(batchId).padStart(8, '0')}${extension}`;
 }
+
+/** The batch id of a part file name, if it is one. */
+export function partIdOf(name: string): number | undefined {
+  const m = /^part-(\d{8})\./.exec(name);
+  return m ? Number(m[1]) : undefined;
+}

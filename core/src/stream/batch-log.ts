@@ -102,20 +102,6 @@ export class BatchLog {
     return { commit, pending };
   }
 
-  /** The newest commits, newest first. */
-  async commits(limit = 20): Promise<CommitEntry[]> {
-    const out: CommitEntry[] = [];
-    for (const id of (await ids(this.commitsDir)).reverse().slice(0, limit)) {
-      const c = await this.#read<CommitEntry>(this.commitsDir, id, 'commit');
-      if (c) out.push(c);
-    }
-    return out;
-  }
-
-  async offsets(batchId: number): Promise<OffsetsEntry | undefined> {
-    return this.#read<OffsetsEntry>(this.offsetsDir, batchId, 'offsets');
-  }
-
   /**
    * Drops log entries older than the newest `keep` batches (a restart needs only the last);
    * returns the run ids of the commits dropped, so their run records can go too.

@@ -8,17 +8,17 @@
  * A crash anywhere leaves either a committed batch or offsets without a commit; on restart that
  * batch is replayed with the same input and rewrites the same parts, so no row is lost or doubled.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadPipeline, type LoadOptions } from '../config/load.js';
-import type { Pipeline } from '../config/model.js';
+import type { Pipeline, StepConfig } from '../config/model.js';
 import { errorMessage, StreamError } from '../errors.js';
 import type { Hook } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
 import { defaultStateDir, runPipeline, type RunOptions, type RunResult } from '../run.js';
 import { resolvePath } from '../steps/context.js';
 import { RunStore } from '../tracker/run-store.js';
-import type { BatchContext, BatchInput } from './batch-input.js';
+import { partIdOf, type BatchContext, type BatchInput } from './batch-input.js';
 import { BatchLog, type CommitEntry, type OffsetsEntry, type SourceOffset } from './batch-log.js';
 import { systemClock, type Clock } from './clock.js';
 import type { StreamEvent } from './events.js';
@@ -140,7 +140,8 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
   };
   const log = (message: string) => emit({ type: 'stream_log', stream: pipeline.name, message });
   const checkpoint = options.checkpoint !== false;
-  const lock = await StreamLock.acquire(await ensureDir(dir));
+  await mkdir(dir, { recursive: true });
+  const lock = await StreamLock.acquire(dir);
   const reader = new SourceReader(pipeline);
   const sources = streaming.map((step) => createSource({ step, pipeline, dir, clock, reader, log }, streamSpecOf(step)!));
 
@@ -340,14 +341,17 @@ async function planBatch(sources: StreamSource[], state: Record<string, unknown>
   return { version: 1, batchId, plannedAt: new Date().toISOString(), sources: planned };
 }
 
+function appendSinks(pipeline: Pipeline): StepConfig[] {
+  return pipeline.steps.filter((s) => (s.layer === 'store' || s.layer === 'publish') && s.params.mode === 'append');
+}
+
 /**
  * Append sinks must be idempotent by batch id: one folder each (two would overwrite each other's
  * parts), and files only (an INSERT into a connection's table would be repeated by a replay).
  */
 function checkAppendTargets(pipeline: Pipeline): void {
   const seen = new Map<string, string>();
-  for (const s of pipeline.steps) {
-    if ((s.layer !== 'store' && s.layer !== 'publish') || s.params.mode !== 'append') continue;
+  for (const s of appendSinks(pipeline)) {
     if (typeof s.params.connection === 'string') {
       throw new StreamError(`step '${s.name}' appends to a table of connection '${s.params.connection}', which a replayed batch would insert twice`, {
         step: s.name, hint: 'in a stream, append to files (a folder of parts named by batch id), or use "mode": "overwrite" for the table',
@@ -365,12 +369,11 @@ function checkAppendTargets(pipeline: Pipeline): void {
  * stream's state dir was deleted or changed: new batches would overwrite such parts.
  */
 async function checkSinkParts(pipeline: Pipeline, lastKnown: number): Promise<void> {
-  for (const s of pipeline.steps) {
-    if ((s.layer !== 'store' && s.layer !== 'publish') || s.params.mode !== 'append') continue;
+  for (const s of appendSinks(pipeline)) {
+    if (typeof s.params.connection === 'string') continue;
     const dir = resolvePath(pipeline, s.value);
     const names = await readdir(dir).catch(() => [] as string[]);
-    const ids = names.map((n) => /^part-(\d{8})\./.exec(n)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1]));
-    const beyond = ids.filter((id) => id > lastKnown);
+    const beyond = names.map(partIdOf).filter((id): id is number => id !== undefined && id > lastKnown);
     if (beyond.length) {
       throw new StreamError(`${dir} holds parts of batches up to ${Math.max(...beyond)}, but this stream's logs ${lastKnown < 0 ? 'are empty' : `end at batch ${lastKnown}`}`, {
         step: s.name, hint: 'the stream state dir was deleted or changed: restore it, or empty the sink folder to start over (new batches would overwrite those parts)',
@@ -379,8 +382,3 @@ async function checkSinkParts(pipeline: Pipeline, lastKnown: number): Promise<vo
   }
 }
 
-async function ensureDir(dir: string): Promise<string> {
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(dir, { recursive: true });
-  return dir;
-}

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { errorMessage, parseDuration, Scheduler, startStream, type ScheduleEvent, type StreamEvent, type StreamHandle, type TriggerSpec } from '@odibi/core';
+import { errorMessage, parseDuration, scheduleFromFlags, Scheduler, startStream, type ScheduleEvent, type StreamEvent, type StreamHandle } from '@odibi/core';
 import { jobsBundle, type JobRow } from '../display/job-status.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 
@@ -101,17 +101,23 @@ export class BackgroundJobs {
     if (action !== 'start') return this.#control('schedule', action, config);
     const key = this.#key('schedule', config!);
     if (this.#jobs.get(key)?.finished === false) throw new JobError('schedule', `${path.basename(config!)} is already scheduled in this kernel`, `stop it first: %schedule stop ${path.relative(this.baseDir, config!)}`);
-    const trigger = this.#trigger(values);
+    let schedule: ReturnType<typeof scheduleFromFlags>;
+    try {
+      schedule = scheduleFromFlags({
+        cron: values.cron as string | undefined, tz: values.tz as string | undefined, every: values.every as string | undefined,
+        onFile: values['on-file'] as string | undefined, pattern: values.pattern as string | undefined,
+        overlap: values.overlap as string | undefined, missed: values.missed as string | undefined,
+      }, this.baseDir);
+    } catch (err) {
+      throw new JobError('schedule', (err as Error).message, (err as { hint?: string }).hint);
+    }
+    const { trigger, overlap, missed } = schedule;
     const row: JobRow = { kind: 'schedule', name: path.basename(config!), state: 'starting', detail: '', runs: 0 };
     const displayId = `odibi-schedule-${++seq}`;
     const update = () => sink.updateDisplay(this.#bundle(key), {}, displayId);
     let failed = 0;
-    const overlap = values.overlap as string | undefined;
-    const missed = values.missed as string | undefined;
-    if (overlap !== undefined && overlap !== 'skip' && overlap !== 'queue') throw new JobError('schedule', `--overlap is skip or queue, not '${overlap}'`);
-    if (missed !== undefined && missed !== 'skip' && missed !== 'run-once') throw new JobError('schedule', `--missed is skip or run-once, not '${missed}'`);
     const scheduler = new Scheduler(config!, {
-      trigger, overlap: overlap as 'skip' | 'queue' | undefined, missed: missed === 'run-once' ? 'run_once' : missed === 'skip' ? 'skip' : undefined,
+      trigger, overlap, missed,
       maxRuns: num(values['max-runs'], 'schedule', '--max-runs'), stateDir: values['state-dir'] as string | undefined,
       onEvent: (e: ScheduleEvent) => {
         if (e.type === 'schedule_start') {
@@ -198,13 +204,6 @@ export class BackgroundJobs {
     return { action: action as 'start' | 'stop' | 'status', config: file ? path.resolve(this.baseDir, file) : undefined, values: parsed.values };
   }
 
-  #trigger(values: Record<string, unknown>): TriggerSpec {
-    const given = ['cron', 'every', 'on-file'].filter((k) => values[k] !== undefined);
-    if (given.length !== 1) throw new JobError('schedule', given.length ? `give one trigger, not --${given.join(' and --')}` : 'no trigger given', 'use --cron "0 6 * * *" [--tz Europe/Paris], --every 30s, or --on-file <dir>');
-    if (values.cron !== undefined) return { kind: 'cron', expression: String(values.cron), timezone: values.tz as string | undefined };
-    if (values.every !== undefined) return { kind: 'every', everyMs: duration(values.every, 'schedule', '--every') };
-    return { kind: 'file', dir: path.resolve(this.baseDir, String(values['on-file'])), pattern: values.pattern as string | undefined };
-  }
 }
 
 export const STREAM_USAGE = '%stream start <config> [--trigger-interval MS] [--max-batches N] [--until-idle DURATION] [--state-dir DIR]\n%stream stop [<config>]\n%stream status [<config>]';

@@ -3,11 +3,10 @@
  * on a trigger until stopped (SIGTERM or Ctrl-C: no new runs, the one in progress finishes).
  */
 import { createLogUpdate } from 'log-update';
-import { DurationError, parseDuration } from '../../stream/duration.js';
 import { Scheduler, type ScheduleEvent } from '../../schedule/scheduler.js';
-import type { TriggerSpec } from '../../schedule/trigger.js';
+import { scheduleFromFlags } from '../../schedule/trigger.js';
 import type { RunEvent } from '../../exec/events.js';
-import { EXIT, reportError, UsageError } from '../errors.js';
+import { EXIT, reportError } from '../errors.js';
 import { duration, painter } from '../format.js';
 
 export interface ScheduleCommandOptions {
@@ -25,28 +24,9 @@ export interface ScheduleCommandOptions {
   json?: boolean;
 }
 
-function triggerOf(o: ScheduleCommandOptions): TriggerSpec {
-  const given = [o.cron !== undefined && '--cron', o.every !== undefined && '--every', o.onFile !== undefined && '--on-file'].filter(Boolean);
-  if (given.length !== 1) {
-    throw new UsageError(given.length ? `give one trigger, not ${given.join(' and ')}` : 'no trigger given', { hint: 'use --cron "0 6 * * *" [--tz Europe/Paris], --every 30s, or --on-file <dir>' });
-  }
-  if (o.tz !== undefined && o.cron === undefined) throw new UsageError('--tz goes with --cron');
-  if (o.pattern !== undefined && o.onFile === undefined) throw new UsageError('--pattern goes with --on-file');
-  if (o.cron !== undefined) return { kind: 'cron', expression: o.cron, timezone: o.tz };
-  if (o.every !== undefined) {
-    try {
-      return { kind: 'every', everyMs: parseDuration(o.every, '--every') };
-    } catch (err) {
-      if (err instanceof DurationError) throw new UsageError(err.message);
-      throw err;
-    }
-  }
-  return { kind: 'file', dir: o.onFile!, pattern: o.pattern };
-}
-
 export async function scheduleCommand(config: string, o: ScheduleCommandOptions): Promise<number> {
   try {
-    const trigger = triggerOf(o);
+    const { trigger, overlap, missed } = scheduleFromFlags(o);
     const p = painter(process.stdout);
     const live = !o.json && process.stdout.isTTY && process.env.CI === undefined ? createLogUpdate(process.stdout, { showCursor: true }) : undefined;
     let next: string | undefined;
@@ -84,7 +64,7 @@ export async function scheduleCommand(config: string, o: ScheduleCommandOptions)
     };
     const json = (e: ScheduleEvent | RunEvent) => { process.stdout.write(`${JSON.stringify(e)}\n`); };
     const scheduler = new Scheduler(config, {
-      trigger, overlap: o.overlap, missed: o.missed === 'run-once' ? 'run_once' : o.missed === 'skip' ? 'skip' : undefined,
+      trigger, overlap, missed,
       maxRuns: o.maxRuns, stateDir: o.stateDir, workers: o.workers, project: o.project,
       onEvent: o.json ? json : human, hooks: o.json ? [json] : [],
     });
