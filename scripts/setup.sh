@@ -12,7 +12,7 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
 fi
 
 # Debian packages: what tests need (--system) and what the notebook side of `npm start` needs
-# (--jupyter). Only the missing ones are installed, with one apt run.
+# (--jupyter: Jupyter, and bubblewrap for the site's sandbox). Only the missing ones are installed, with one apt run.
 packages=()
 if [ "${1:-}" = "--system" ]; then
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || packages+=(postgresql)
@@ -21,6 +21,8 @@ if [ "${1:-}" = "--system" ]; then
 fi
 if [ "${1:-}" = "--system" ] || [ "${1:-}" = "--jupyter" ]; then
   [ -x /usr/bin/jupyter-nbconvert ] || packages+=(jupyter-client jupyter-nbconvert python3-nbclient jupyter-notebook python3-ipykernel)
+  # LearnODIBI runs every visitor's kernel in a bubblewrap sandbox (setpriv and prlimit come with util-linux).
+  [ -x /usr/bin/bwrap ] || packages+=(bubblewrap)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "› installing Debian packages: ${packages[*]}"

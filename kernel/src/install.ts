@@ -1,8 +1,9 @@
 /** Writes the `odibi` kernelspec so Jupyter, VS Code and nbconvert can start this kernel. */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SandboxConfig } from './sandbox/config.js';
 
 export const KERNEL_NAME = 'odibi';
 export const DISPLAY_NAME = 'ODIBI (TypeScript)';
@@ -12,6 +13,13 @@ export interface InstallOptions {
   prefix?: string;
   /** Per-user location (the default). */
   user?: boolean;
+  /** The kernelspec's name (default `odibi`). */
+  name?: string;
+  /**
+   * Start every kernel in a sandbox with this configuration (written beside kernel.json). Jupyter
+   * must then run as root with `--KernelManager.transport=ipc`.
+   */
+  sandbox?: SandboxConfig;
 }
 
 export function kernelsDir(options: InstallOptions): string {
@@ -20,23 +28,41 @@ export function kernelsDir(options: InstallOptions): string {
   return path.join(data, 'jupyter', 'kernels');
 }
 
-export function kernelSpec(): Record<string, unknown> {
+/** The kernelspec; with a sandbox config file, kernels start through `odibi-kernel sandbox`. */
+export function kernelSpec(sandboxConfigFile?: string): Record<string, unknown> {
   const cli = fileURLToPath(new URL('./cli.js', import.meta.url));
   return {
-    argv: [process.execPath, cli, 'start', '{connection_file}'],
-    display_name: DISPLAY_NAME,
+    argv: sandboxConfigFile
+      ? [process.execPath, cli, 'sandbox', '--config', sandboxConfigFile, '{connection_file}']
+      : [process.execPath, cli, 'start', '{connection_file}'],
+    display_name: sandboxConfigFile ? `${DISPLAY_NAME}, sandboxed` : DISPLAY_NAME,
     language: 'typescript',
     interrupt_mode: 'signal',
     metadata: { debugger: false },
   };
 }
 
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
 /** Installs the kernelspec; returns its folder. */
 export async function installKernel(options: InstallOptions = {}): Promise<string> {
-  const dir = path.join(kernelsDir(options), KERNEL_NAME);
+  const dir = path.join(kernelsDir(options), options.name ?? KERNEL_NAME);
   await mkdir(dir, { recursive: true });
-  const file = path.join(dir, 'kernel.json');
-  await writeFile(`${file}.tmp`, `${JSON.stringify(kernelSpec(), null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
+  let sandboxFile: string | undefined;
+  if (options.sandbox) {
+    sandboxFile = path.join(dir, 'sandbox.json');
+    await writeAtomic(sandboxFile, `${JSON.stringify(options.sandbox, null, 2)}\n`);
+  } else {
+    await rm(path.join(dir, 'sandbox.json'), { force: true });
+  }
+  await writeAtomic(path.join(dir, 'kernel.json'), `${JSON.stringify(kernelSpec(sandboxFile), null, 2)}\n`);
   return dir;
 }

@@ -8,6 +8,7 @@ import { magicNames, MagicError, runMagic, type MagicContext } from './magics/ma
 import type { ExecuteResult, KernelHandler, OutputSink } from './protocol/handler.js';
 import { TypeScriptKernel } from './typescript-kernel.js';
 import { runCli } from './cli-runner.js';
+import { sandboxHint } from './sandbox/hints.js';
 
 /** Declared once, silently, so the type checker knows the global in every later cell. */
 const ODIBI_DECLARATION = `declare const odibi: {
@@ -48,6 +49,14 @@ export class OdibiKernel implements KernelHandler {
   }
 
   async execute(code: string, sink: OutputSink, options: { silent: boolean; executionCount: number }): Promise<ExecuteResult> {
+    const result = await this.#execute(code, sink);
+    if (result.status !== 'error') return result;
+    // In a sandbox, an error that one of its limits caused says which one.
+    const hint = sandboxHint(`${result.evalue}\n${result.traceback.join('\n')}`);
+    return hint ? { ...result, traceback: [...result.traceback, `hint: ${hint}`] } : result;
+  }
+
+  async #execute(code: string, sink: OutputSink): Promise<ExecuteResult> {
     const call = parseMagic(code);
     if (!call) return this.#ts.execute(code, sink);
     try {

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { connection } from 'next/server';
 import type { ReactNode } from 'react';
 import 'highlight.js/styles/github.css';
 import './globals.css';
@@ -9,7 +10,9 @@ export const metadata: Metadata = {
   description: 'Learn ODIBI: from a first pipeline to production, with cells that run on the real kernel.',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Rendered per request: the Content-Security-Policy nonce (proxy.ts) is new each time.
+  await connection();
   return (
     <html lang="en">
       <body>

@@ -3,9 +3,10 @@
  * An executable cell: editable code, run on the page's odibi kernel (Run, or Ctrl/Shift+Enter in
  * the editor), outputs streamed in as they come; interrupt, restart the kernel, reset the code.
  */
-import { useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { highlight } from '@/lib/content/highlight';
 import type { ShownOutput } from '@/lib/content/outputs';
+import { KernelNotice } from './KernelNotice';
 import { Outputs } from './Outputs';
 import { usePage } from './page-context';
 import { statusText, useRunner } from './use-runner';
@@ -20,10 +21,22 @@ export interface CellProps {
 }
 
 export function Cell({ code, outputs, expectError, label }: CellProps) {
-  const page = usePage();
+  const kernel = usePage();
   const [src, setSrc] = useState(code);
-  const runner = useRunner(page, outputs);
+  const runner = useRunner(kernel, outputs);
   const id = useId();
+  const self = useRef<HTMLElement>(null);
+  // The latest code, for "run the cells above" started from another cell.
+  const latest = useRef(src);
+  latest.current = src;
+  const { run } = runner;
+  useEffect(() => {
+    const el = self.current;
+    return el ? kernel.register(el, async (o) => (await run(latest.current, o)).done) : undefined;
+  }, [kernel, run]);
+  const runAboveThenThis = async () => {
+    if (self.current && (await kernel.runAbove(self.current))) await runner.run(src, { force: true });
+  };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.shiftKey || e.metaKey)) {
       e.preventDefault();
@@ -39,7 +52,7 @@ export function Cell({ code, outputs, expectError, label }: CellProps) {
     requestAnimationFrame(() => editor.current?.focus());
   };
   return (
-    <section className="cell" aria-label={label ?? 'code cell'} data-expect-error={expectError ? 'true' : undefined}>
+    <section ref={self} className="cell" aria-label={label ?? 'code cell'} data-expect-error={expectError ? 'true' : undefined}>
       {editing ? (
         <>
           <label htmlFor={id} className="visually-hidden">Code (Ctrl+Enter or Shift+Enter runs it)</label>
@@ -56,6 +69,7 @@ export function Cell({ code, outputs, expectError, label }: CellProps) {
         {src !== code ? <button type="button" onClick={() => setSrc(code)}>Reset code</button> : null}
         <span className="cell-status" role="status">{runner.running ? 'running…' : statusText(runner.done)}</span>
       </div>
+      {runner.done?.status === 'lost' ? <KernelNotice message={runner.done.message ?? ''} busy={runner.running} onRunAbove={() => void runAboveThenThis()} onRunThis={() => void runner.run(src, { force: true })} /> : null}
       <Outputs outputs={runner.outputs} />
     </section>
   );

@@ -5,7 +5,8 @@
  * The check is TypeScript whose value is JSON.stringify({ pass, message }). A pass is kept in the
  * learner's progress.
  */
-import { useId, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { KernelNotice } from './KernelNotice';
 import { markPassed, useProgress } from './progress';
 import { Outputs } from './Outputs';
 import { usePage } from './page-context';
@@ -24,22 +25,24 @@ export interface ExerciseProps {
 type Verdict = { pass: boolean; message: string };
 
 export function Exercise({ id, title, starter, solution, check, hints = [], children }: ExerciseProps) {
-  const page = usePage();
+  const kernel = usePage();
   const [src, setSrc] = useState(starter);
   const [shownHints, setShownHints] = useState(0);
   const [verdict, setVerdict] = useState<Verdict>();
   const [checking, setChecking] = useState(false);
-  const runner = useRunner(page);
+  const runner = useRunner(kernel);
+  const self = useRef<HTMLElement>(null);
   const progress = useProgress();
   const editorId = useId();
   const headingId = useId();
 
   const runCode = () => runner.run(src);
-  const doCheck = async () => {
+  const doCheck = async (force = false) => {
     setChecking(true);
     setVerdict(undefined);
     try {
-      const mine = await runner.run(src);
+      const mine = await runner.run(src, { force });
+      if (mine.done.status === 'lost') return;
       if (mine.done.status !== 'ok') {
         setVerdict({ pass: false, message: 'Your code did not run cleanly: fix the error above, then check again.' });
         return;
@@ -66,7 +69,7 @@ export function Exercise({ id, title, starter, solution, check, hints = [], chil
   };
   const passedBefore = !!progress?.passed[id];
   return (
-    <section className="exercise" aria-labelledby={headingId} data-exercise={id}>
+    <section ref={self} className="exercise" aria-labelledby={headingId} data-exercise={id}>
       <h3 id={headingId}>Exercise{title ? `: ${title}` : ''} {passedBefore ? <span className="badge pass" aria-label="passed">✓ passed</span> : null}</h3>
       <div className="exercise-prompt">{children}</div>
       <label htmlFor={editorId} className="visually-hidden">Your code (Ctrl+Enter runs it)</label>
@@ -80,6 +83,11 @@ export function Exercise({ id, title, starter, solution, check, hints = [], chil
         <span className="cell-status" role="status">{runner.running ? 'running…' : ''}</span>
       </div>
       {shownHints > 0 ? <ol className="hints" aria-label="hints">{hints.slice(0, shownHints).map((h, i) => <li key={i}>{h}</li>)}</ol> : null}
+      {runner.done?.status === 'lost' ? (
+        <KernelNotice message={runner.done.message ?? ''} busy={runner.running || checking}
+          onRunAbove={() => void (async () => { if (self.current && (await kernel.runAbove(self.current))) await doCheck(true); })()}
+          onRunThis={() => void doCheck(true)} />
+      ) : null}
       {verdict ? <p className={verdict.pass ? 'verdict pass' : 'verdict fail'} role="status">{verdict.pass ? '✓ Passed: ' : '✗ Not yet: '}{verdict.message}</p> : null}
       <Outputs outputs={runner.outputs} />
     </section>

@@ -18,7 +18,8 @@ describe('Outputs', () => {
       { kind: 'text', text: 'hello <b>', stream: 'stderr' },
       { kind: 'error', ename: 'MagicError', evalue: '%sql: bad', traceback: 'LINE 1' },
     ] }));
-    expect(out).toContain('<table><tr><td>42</td></tr></table>');
+    // HTML is filled in (sanitised) in the browser only: see SafeHtml.test.ts.
+    expect(out).toContain('<div class="output-html"></div>');
     expect(out).toContain('alt="bar chart of per_site"');
     expect(out).toContain('<pre class="output-text stderr">hello &lt;b&gt;</pre>');
     expect(out).toMatch(/role="alert"><strong>MagicError<\/strong>: %sql: bad<pre>LINE 1<\/pre>/);

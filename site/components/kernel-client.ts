@@ -2,13 +2,18 @@
 import { fromJupyter, type ShownOutput } from '@/lib/content/outputs';
 
 export interface Done {
-  status: 'ok' | 'error' | 'timeout' | 'busy' | 'failed';
+  status: 'ok' | 'error' | 'timeout' | 'lost' | 'busy' | 'failed';
   executionCount?: number;
+  /** The page's kernel now: the next request names it in `after`. */
+  kernel?: string;
   message?: string;
+  retryAfterMs?: number;
 }
 
-export async function execute(page: string, code: string, onOutput: (o: ShownOutput, type: string, content: Record<string, unknown>) => void): Promise<Done> {
-  const res = await fetch('/api/kernel/execute', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ page, code }) });
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export async function execute(page: string, code: string, options: { after?: string; force?: boolean }, onOutput: (o: ShownOutput, type: string, content: Record<string, unknown>) => void): Promise<Done> {
+  const res = await fetch('/api/kernel/execute', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ page, code, ...options }) });
   if (!res.ok || !res.body) {
     const body = (await res.json().catch(() => ({}))) as { error?: string };
     return { status: 'failed', message: body.error ?? `the server answered ${res.status}` };
@@ -35,6 +40,12 @@ export async function execute(page: string, code: string, onOutput: (o: ShownOut
   return done;
 }
 
-export async function control(page: string, action: 'interrupt' | 'restart'): Promise<void> {
-  await fetch(`/api/kernel/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ page }) });
+export async function control(page: string, action: 'interrupt' | 'restart'): Promise<{ kernel?: string }> {
+  const res = await fetch(`/api/kernel/${action}`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ page }) });
+  return (await res.json().catch(() => ({}))) as { kernel?: string };
+}
+
+/** Gives the page's kernel back; keepalive lets it go out while the page is being left. */
+export function release(page: string): void {
+  void fetch('/api/kernel/release', { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ page }), keepalive: true }).catch(() => undefined);
 }

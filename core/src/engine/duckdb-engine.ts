@@ -26,8 +26,9 @@ export interface JsColumns {
 export interface EngineOptions {
   /** Relative file paths inside SQL resolve against this folder (the config's). */
   baseDir: string;
-  /** DuckDB worker threads; default: DuckDB's own (all cores). */
+  /** DuckDB worker threads; default: `ODIBI_DUCKDB_THREADS`, else DuckDB's own (all cores). */
   threads?: number;
+  /** DuckDB's memory_limit (e.g. `2GB`); default: `ODIBI_DUCKDB_MEMORY_LIMIT`, else DuckDB's (80% of RAM). */
   memoryLimit?: string;
 }
 
@@ -53,8 +54,12 @@ export class DuckDBEngine {
 
   static async create(options: EngineOptions): Promise<DuckDBEngine> {
     const config: Record<string, string> = {};
-    if (options.threads) config.threads = String(options.threads);
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    // The environment sets limits for every DuckDB a process starts (a sandboxed kernel and the
+    // `odibi` commands it runs); an explicit option wins.
+    const threads = options.threads ?? (Number(process.env.ODIBI_DUCKDB_THREADS) || undefined);
+    const memoryLimit = options.memoryLimit ?? (process.env.ODIBI_DUCKDB_MEMORY_LIMIT || undefined);
+    if (threads) config.threads = String(threads);
+    if (memoryLimit) config.memory_limit = memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', config);
     const engine = new DuckDBEngine(instance);
     const s = await engine.session();

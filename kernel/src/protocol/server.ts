@@ -22,6 +22,14 @@ export interface ConnectionInfo {
   hb_port: number;
 }
 
+/**
+ * Jupyter's form of a socket address: `tcp://ip:port`, or for `ipc` (Unix sockets, no network
+ * needed) the path `ip-port`, which is where jupyter_client connects.
+ */
+export function endpoint(conn: Pick<ConnectionInfo, 'transport' | 'ip'>, port: number): string {
+  return conn.transport === 'ipc' ? `ipc://${conn.ip}-${port}` : `${conn.transport}://${conn.ip}:${port}`;
+}
+
 export class KernelServer {
   readonly #handler: KernelHandler;
   readonly #conn: ConnectionInfo;
@@ -53,7 +61,7 @@ export class KernelServer {
   }
 
   async start(): Promise<void> {
-    const addr = (port: number) => `${this.#conn.transport}://${this.#conn.ip}:${port}`;
+    const addr = (port: number) => endpoint(this.#conn, port);
     await Promise.all([
       this.#shell.bind(addr(this.#conn.shell_port)),
       this.#control.bind(addr(this.#conn.control_port)),

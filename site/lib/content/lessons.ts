@@ -6,6 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import matter from 'gray-matter';
+import { memoByFile } from './memo';
 import { LESSONS_DIR } from './paths';
 
 export const LEVELS = ['beginner', 'intermediate', 'advanced'] as const;
@@ -68,8 +69,10 @@ export async function getLesson(slug: string): Promise<Lesson | undefined> {
   const all = await listLessons();
   const i = all.findIndex((l) => l.slug === slug);
   if (i < 0) return undefined;
-  const { bundleMDX } = await import('mdx-bundler');
-  const source = await readFile(path.join(LESSONS_DIR, `${slug}.mdx`), 'utf8');
-  const { code } = await bundleMDX({ source, cwd: LESSONS_DIR });
+  const file = path.join(LESSONS_DIR, `${slug}.mdx`);
+  const code = await memoByFile(file, async () => {
+    const { bundleMDX } = await import('mdx-bundler');
+    return (await bundleMDX({ source: await readFile(file, 'utf8'), cwd: LESSONS_DIR })).code;
+  });
   return { meta: all[i], code, prev: all[i - 1], next: all[i + 1], prerequisites: all.filter((l) => all[i].prerequisites.includes(l.slug)) };
 }

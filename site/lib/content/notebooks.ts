@@ -4,9 +4,10 @@
  * site shows them; a saved vega-lite chart is drawn again from its spec with vega. Code is
  * highlighted by the cell component (lib/content/highlight.ts).
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import MarkdownIt from 'markdown-it';
+import { memoByFile } from './memo';
 import { NOTEBOOKS_DIR } from './paths';
 import { fromJupyter, mergeStreams, type MimeBundle, type ShownOutput } from './outputs';
 
@@ -80,12 +81,13 @@ async function outputOf(o: { output_type: string; [k: string]: unknown }): Promi
 }
 
 export async function getNotebook(slug: string): Promise<Notebook | undefined> {
-  let cells: RawCell[];
-  try {
-    cells = await readCells(slug);
-  } catch {
-    return undefined;
-  }
+  const file = path.join(NOTEBOOKS_DIR, `${slug}.ipynb`);
+  if (!/^[\w-]+$/.test(slug) || !(await stat(file).catch(() => undefined))) return undefined;
+  return memoByFile(file, () => renderNotebook(slug));
+}
+
+async function renderNotebook(slug: string): Promise<Notebook> {
+  const cells = await readCells(slug);
   const out: NotebookCell[] = [];
   for (const [i, c] of cells.entries()) {
     const source = text(c.source);

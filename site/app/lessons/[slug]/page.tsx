@@ -4,10 +4,6 @@ import { notFound } from 'next/navigation';
 import { LessonBody } from '@/components/LessonBody';
 import { getLesson, listLessons } from '@/lib/content/lessons';
 
-export async function generateStaticParams() {
-  return (await listLessons()).map((l) => ({ slug: l.slug }));
-}
-
 export async function generateMetadata({ params }: { params: Promise<{ slug: string }> }): Promise<Metadata> {
   const { slug } = await params;
   const lesson = (await listLessons()).find((l) => l.slug === slug);

@@ -4,10 +4,6 @@ import { notFound } from 'next/navigation';
 import { NotebookView } from '@/components/NotebookView';
 import { getNotebook, listNotebooks } from '@/lib/content/notebooks';
 
-export async function generateStaticParams() {
-  return (await listNotebooks()).map((n) => ({ slug: n.slug }));
-}
-
 export async function generateMetadata({ params }: { params: Promise<{ slug: string }> }): Promise<Metadata> {
   const { slug } = await params;
   const nb = (await listNotebooks()).find((n) => n.slug === slug);

@@ -1,0 +1,66 @@
+/**
+ * What a sandbox launcher leaves for the host that runs Jupyter (the LearnODIBI gateway): per
+ * kernel, how it runs (its cgroup, for CPU use) and why it last stopped (out of memory, crashed).
+ * Files under `<stateDir>/kernels/<kernel id>/`, written atomically by the launcher.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cpuSecondsOf } from './cgroup.js';
+
+export interface KernelStatus {
+  launcherPid: number;
+  uid: number;
+  startedAt: string;
+  /** Where the kernel's CPU time is counted, if the host has cgroups. */
+  cgroup?: { version: 1 | 2; cpuDir?: string };
+}
+
+export interface KernelExit {
+  at: string;
+  /** `memory`: killed for passing its memory limit; `crash`: ended on its own; `stopped`: shut down. */
+  reason: 'memory' | 'crash' | 'stopped';
+  /** Said to the user, e.g. "it used more than its 1 GiB of memory". */
+  message: string;
+  code: number | null;
+  signal: string | null;
+}
+
+export function kernelDir(stateDir: string, kernelId: string): string {
+  if (!/^[\w-]{1,100}$/.test(kernelId)) throw new Error(`"${kernelId}" is not a kernel id`);
+  return path.join(stateDir, 'kernels', kernelId);
+}
+
+function writeJson(file: string, value: unknown): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(value)}\n`);
+  renameSync(tmp, file);
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeKernelStatus(stateDir: string, kernelId: string, status: KernelStatus): void {
+  writeJson(path.join(kernelDir(stateDir, kernelId), 'status.json'), status);
+}
+
+export function writeKernelExit(stateDir: string, kernelId: string, exit: KernelExit): void {
+  writeJson(path.join(kernelDir(stateDir, kernelId), 'exit.json'), exit);
+}
+
+/** Why the kernel last stopped, if it ran sandboxed and has stopped since `since`. */
+export function readKernelExit(stateDir: string, kernelId: string, since = 0): KernelExit | undefined {
+  const exit = readJson<KernelExit>(path.join(kernelDir(stateDir, kernelId), 'exit.json'));
+  return exit && Date.parse(exit.at) >= since ? exit : undefined;
+}
+
+/** CPU seconds the kernel has used so far (undefined if the host does not count them). */
+export function kernelCpuSeconds(stateDir: string, kernelId: string): number | undefined {
+  const s = readJson<KernelStatus>(path.join(kernelDir(stateDir, kernelId), 'status.json'));
+  return s?.cgroup ? cpuSecondsOf(s.cgroup.version, s.cgroup.cpuDir) : undefined;
+}
