@@ -10,3 +10,5 @@ echo
 node kernel/bench/run.mjs
 echo
 node core/bench/stream.mjs
+echo
+node site/bench/kernels.mjs

@@ -3,49 +3,24 @@
  * site: the production build served by site/scripts/serve.mjs, with its Jupyter server and odibi
  * kernels. Screenshots go to test/.artifacts/site/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/cli.js';
-import { jupyterEnv } from '../helpers/jupyter.js';
-import { freePort } from '../helpers/jupyter-server.js';
-import { tempDir } from '../helpers/project.js';
+import { launchChromium, startSite, type Site } from '../helpers/site.js';
 
 const ARTIFACTS = path.join(REPO, 'test/.artifacts/site');
-let server: ChildProcess;
+let site: Site;
 let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  if (!existsSync('/usr/bin/chromium')) throw new Error('Chromium is not installed: run `bash scripts/setup.sh --system` (npm test does this)');
-  if (!existsSync(path.join(REPO, 'site/.next/BUILD_ID'))) throw new Error('the site is not built: run `npm run build`');
   await mkdir(ARTIFACTS, { recursive: true });
-  const env = await jupyterEnv();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, [path.join(REPO, 'site/scripts/serve.mjs'), '--port', String(port)], {
-    cwd: REPO, env: { ...env, ODIBI_SITE_RUNTIME: await tempDir('odibi-site-') }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  server.stdout!.on('data', (d) => (out += d));
-  server.stderr!.on('data', (d) => (out += d));
-  for (let i = 0; !out.includes('LearnODIBI is at'); i++) {
-    if (i > 300 || server.exitCode !== null) throw new Error(`the site did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  site = await startSite();
+  base = site.base;
+  browser = await launchChromium();
 }, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-});
 
 async function open(url: string): Promise<Page> {
   const context = await browser.newContext();
@@ -154,6 +129,59 @@ describe('LearnODIBI in Chromium', () => {
     expect(await page.locator('a[rel="next"]').textContent()).toBe('SQL transforms →');
     expect(await page.locator('.prereq a').allTextContents()).toEqual(['Your first pipeline']);
     await page.context().close();
+  }, 60_000);
+
+  it('says when the page\'s kernel went away, and runs the cells above on request', async () => {
+    const page = await open('/lessons/01-first-pipeline');
+    const cells = page.locator('section.cell');
+    await cells.nth(0).getByRole('button', { name: 'Run' }).click();
+    await cells.nth(0).locator('.output-html caption').waitFor({ timeout: 60_000 });
+    // The kernel goes away behind the page's back, as after an idle cull or an out-of-memory kill.
+    await page.evaluate(() => fetch('/api/kernel/release', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ page: 'lessons/01-first-pipeline' }) }));
+    await cells.nth(1).getByRole('button', { name: 'Run' }).click();
+    const notice = cells.nth(1).locator('.kernel-notice');
+    await notice.waitFor({ timeout: 60_000 });
+    expect(await notice.locator('p').textContent()).toBe('The kernel for this page was restarted: it was shut down when you left the page. Everything the cells above defined is gone.');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'kernel-notice.png'), fullPage: true });
+    await notice.getByRole('button', { name: 'Run the cells above, then this one' }).click();
+    await cells.nth(1).locator('.output-html caption').waitFor({ timeout: 60_000 });
+    expect(await cells.nth(1).locator('.output-html caption').textContent()).toMatch(/^hot: \d+ rows/);
+    expect(await cells.nth(0).locator('.cell-status').textContent()).toBe('done [1]');
+    expect(await cells.nth(1).locator('.kernel-notice').count()).toBe(0);
+    await page.context().close();
+  }, 120_000);
+
+  it('gives a page\'s kernel back when the learner leaves it', async () => {
+    const { url, token } = site.jupyter();
+    const kernels = async () => ((await (await fetch(`${url}api/sessions`, { headers: { authorization: `token ${token}` } })).json()) as Array<{ path: string }>)
+      .filter((s) => s.path.endsWith('/lessons/05-bronze-silver-gold.ipynb')).length;
+    const page = await open('/lessons/05-bronze-silver-gold');
+    expect(await kernels()).toBe(0);
+    await page.locator('section.cell').first().getByRole('button', { name: 'Run' }).click();
+    await page.locator('section.cell').first().locator('.cell-status', { hasText: /^done/ }).waitFor({ timeout: 60_000 });
+    expect(await kernels()).toBe(1);
+    // A link inside the site (no page load): the lesson unmounts and releases its kernel.
+    await page.locator('a[rel="next"]').click();
+    await page.waitForURL(/06-dag-and-executor/);
+    for (let i = 0; i < 50 && (await kernels()) > 0; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await kernels()).toBe(0);
+    await page.context().close();
+  }, 120_000);
+
+  it('shows a DAG at a legible size on a 390-px phone, in a frame that scrolls', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/notebooks/quickstart`);
+    const dag = page.locator('img.output-svg[alt^="flowchart"]').first();
+    await dag.waitFor();
+    const sizes = await dag.evaluate((img: HTMLImageElement) => ({ shown: img.getBoundingClientRect().width, natural: img.naturalWidth, frame: img.parentElement!.clientWidth, scroll: img.parentElement!.scrollWidth }));
+    // At 1:1 the labels keep their 12 px; the frame scrolls sideways instead of shrinking them.
+    expect(sizes.shown).toBe(sizes.natural);
+    expect(sizes.natural).toBeGreaterThan(sizes.frame);
+    expect(sizes.scroll).toBeGreaterThan(sizes.frame);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dag-phone.png') });
+    await context.close();
   }, 60_000);
 
   it('has landmarks, labelled controls and a skip link', async () => {

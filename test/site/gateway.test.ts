@@ -124,6 +124,25 @@ describe('kernel gateway', () => {
     expect((await run(g, 'm', 'lessons/a', '(globalThis as any).kept ?? "gone"', { after: r.kernel })).text).toBe('gone');
   }, 120_000);
 
+  it('says which limit a cell ran into: the disk quota, the process limit, DuckDB\'s memory', async () => {
+    const g = gateway();
+    const traceback = async (code: string) => {
+      const lines: string[] = [];
+      const r = await g.execute('lim', 'lessons/a', code, (type, content) => {
+        if (type === 'error') lines.push(...(content.traceback as string[]));
+      });
+      return { status: r.status, text: lines.join('\n') };
+    };
+    const disk = await traceback("const fs = require('node:fs'); const fd = fs.openSync('big.bin', 'w'); const mb = Buffer.alloc(1024 * 1024, 1); try { for (let i = 0; i < 1000; i++) fs.writeSync(fd, mb); } finally { fs.closeSync(fd); }");
+    expect(disk.status).toBe('error');
+    expect(disk.text).toMatch(/ENOSPC[\s\S]*hint: this sandbox's folder \(\/home\/learner\) holds at most 128 MiB; delete files you no longer need/);
+    await traceback("require('node:fs').rmSync('big.bin')");
+    const procs = await traceback("const cp = require('node:child_process'); const kids: any[] = []; let failed: any; for (let i = 0; i < 400 && !failed; i++) { const k = cp.spawn('/usr/bin/sleep', ['30']); k.on('error', (e: any) => { failed = e; }); kids.push(k); await new Promise((r) => setImmediate(r)); } for (const k of kids) k.kill(); if (failed) throw failed;");
+    expect(procs.text).toMatch(/EAGAIN[\s\S]*hint: this sandbox runs at most 256 processes and threads at once/);
+    const duck = await traceback("%%sql big\nSELECT list(repeat('x', 1000) || i) AS l FROM range(1000000) t(i)");
+    expect(duck.text).toMatch(/Out of Memory Error[\s\S]*hint: DuckDB may use 256 MiB in this sandbox/);
+  }, 120_000);
+
   it('interrupts on request, and restart forgets everything', async () => {
     const g = gateway();
     await run(g, 'f', 'lessons/a', 'const kept = 1');
