@@ -71,7 +71,12 @@ next.stdout.on('data', (d) => {
 let stopping;
 const stop = () => {
   stopping ??= (async () => {
-    next.kill('SIGTERM');
+    // Next waits for open responses, and a cell's may never end once its kernel is gone.
+    if (next.exitCode === null) {
+      const exited = new Promise((r) => next.once('exit', r));
+      next.kill('SIGTERM');
+      if (await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]) === false) next.kill('SIGKILL');
+    }
     await jupyter.stop();
   })();
   return stopping;

@@ -14,7 +14,10 @@ export interface SandboxLimits {
   diskBytes: number;
   /** Processes and threads (cgroup pids.max, and RLIMIT_NPROC of the kernel's own uid). */
   processes: number;
-  /** CPU cores the kernel may use at once (cgroup CPU quota). */
+  /**
+   * CPU cores the kernel may use at once (cgroup CPU quota). Kernels share what they all use
+   * fairly anyway (one cgroup each, equal weights); the cap keeps one from taking a big machine.
+   */
   cpus: number;
   /** Node's JavaScript heap (`--max-old-space-size`). */
   heapBytes: number;
@@ -50,7 +53,9 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   memoryBytes: 1024 * MB,
   diskBytes: 128 * MB,
   processes: 256,
-  cpus: 1,
+  // Two: a kernel's boot (TypeScript, V8's background compiler and GC) takes ~1.6 cores for 2.5 s;
+  // held to one core it takes 4.
+  cpus: 2,
   heapBytes: 512 * MB,
   duckdbMemoryBytes: 256 * MB,
   duckdbThreads: 1,
