@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from './pids.js';
 
 const PARENT = 'odibi-sandbox';
 const PERIOD_US = 100_000;
@@ -37,14 +38,6 @@ export function findHierarchy(mounts = readFileSync('/proc/self/mounts', 'utf8')
   return undefined;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class Cgroup {
   readonly #h: Hierarchy;
@@ -155,7 +148,7 @@ export class Cgroup {
       }
       for (const name of names) {
         const pid = Number(/^k(\d+)$/.exec(name)?.[1]);
-        if (!pid || pidAlive(pid)) continue;
+        if (!pid || processAlive(pid)) continue;
         try {
           rmdirSync(path.join(parent, name));
         } catch {

@@ -17,7 +17,7 @@ import { bwrapArgs, etcFiles } from './bwrap.js';
 import { Cgroup } from './cgroup.js';
 import { formatSize, readSandboxConfig, RUN_DIR } from './config.js';
 import { currentArch, networkFilter } from './seccomp.js';
-import { kernelDir, writeKernelExit, writeKernelStatus, type KernelExit } from './status.js';
+import { kernelDir, sweepKernelDirs, writeKernelExit, writeKernelStatus, type KernelExit } from './status.js';
 import { claimUid, releaseUid } from './uids.js';
 
 export class SandboxError extends Error {
@@ -104,6 +104,7 @@ export async function launchSandboxed(configFile: string, connectionFile: string
   }
 
   Cgroup.sweep();
+  sweepKernelDirs(config.stateDir);
   const l = config.limits;
   const cgroup = Cgroup.create(`k${process.pid}`, { memoryBytes: l.memoryBytes, processes: l.processes, cpus: l.cpus });
   if (!cgroup) process.stderr.write('odibi sandbox: no writable cgroups here; memory, process and CPU limits fall back to the Node heap, DuckDB and RLIMIT_NPROC limits\n');
@@ -169,7 +170,9 @@ export async function launchSandboxed(configFile: string, connectionFile: string
 
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
   const exit = explainExit(code, signal, cgroup?.oomKills() ?? 0, l.memoryBytes);
-  writeKernelExit(config.stateDir, kernelId, exit);
+  // A kernel shut down on purpose leaves nothing; why another stopped stays for the host to read.
+  if (exit.reason === 'stopped') rmSync(kdir, { recursive: true, force: true });
+  else writeKernelExit(config.stateDir, kernelId, exit);
   rmSync(runDir, { recursive: true, force: true });
   releaseUid(config.stateDir, uid);
   await cgroup?.remove();

@@ -3,9 +3,10 @@
  * kernel, how it runs (its cgroup, for CPU use) and why it last stopped (out of memory, crashed).
  * Files under `<stateDir>/kernels/<kernel id>/`, written atomically by the launcher.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cpuSecondsOf } from './cgroup.js';
+import { processAlive } from './pids.js';
 
 export interface KernelStatus {
   launcherPid: number;
@@ -64,3 +65,28 @@ export function kernelCpuSeconds(stateDir: string, kernelId: string): number | u
   const s = readJson<KernelStatus>(path.join(kernelDir(stateDir, kernelId), 'status.json'));
   return s?.cgroup ? cpuSecondsOf(s.cgroup.version, s.cgroup.cpuDir) : undefined;
 }
+
+/**
+ * Removes what kernels that are long gone left behind (a kernel shut down cleanly removes its own
+ * folder; one that crashed keeps its exit.json for the host to read for a while).
+ */
+export function sweepKernelDirs(stateDir: string, maxAgeMs = 60 * 60_000, now = Date.now()): void {
+  const root = path.join(stateDir, 'kernels');
+  let names: string[] = [];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = path.join(root, name);
+    try {
+      const status = readJson<KernelStatus>(path.join(dir, 'status.json'));
+      if (status && processAlive(status.launcherPid)) continue;
+      if (now - statSync(dir).mtimeMs > maxAgeMs) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+

@@ -6,17 +6,10 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from './pids.js';
 
 const LOCK_STALE_MS = 10_000;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function withLock<T>(dir: string, fn: () => T): Promise<T> {
   const lock = path.join(dir, '.lock');
@@ -53,7 +46,7 @@ export async function claimUid(stateDir: string, [first, last]: [number, number]
       const uid = Number(name);
       if (!Number.isInteger(uid)) continue;
       const owner = Number(readFileSync(path.join(dir, name), 'utf8'));
-      if (owner && alive(owner)) held.add(uid);
+      if (owner && processAlive(owner)) held.add(uid);
     }
     for (let uid = first; uid <= last; uid++) {
       if (held.has(uid)) continue;

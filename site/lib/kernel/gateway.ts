@@ -228,14 +228,17 @@ export class KernelGateway {
       : `${limit} and was interrupted.`;
   }
 
-  /** CPU used by the kernel over half a second, after its cell was interrupted. */
+  /**
+   * Whether the kernel still burns CPU a second after its cell was interrupted: an idle kernel uses
+   * almost none, and a loop left spinning gets a tenth of a core even on a crowded machine.
+   */
   async #stillBusy(kernel: Kernel.IKernelConnection): Promise<boolean> {
     const dir = this.#o.sandboxStateDir;
     if (!dir) return false;
     const before = kernelCpuSeconds(dir, kernel.id);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1000));
     const after = kernelCpuSeconds(dir, kernel.id);
-    return before !== undefined && after !== undefined && after - before > 0.25;
+    return before !== undefined && after !== undefined && after - before > 0.1;
   }
 
   /** Waits until a restart Jupyter began on its own is over (the kernel answers again). */
