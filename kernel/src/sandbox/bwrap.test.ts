@@ -44,6 +44,15 @@ describe('the bubblewrap command line', () => {
     for (const d of ['/repo', '/repo/kernel', '/etc', '/run', '/home']) expect(dirs).toContainEqual(['0755', d]);
   });
 
+  it('points /tmp into the home, unless the runtime lives under /tmp (a checkout in a temp folder)', () => {
+    expect(pairs('--symlink')).toContainEqual(['/home/learner/.tmp', '/tmp']);
+    const inTmp = bwrapArgs({ ...config, runtime: ['/tmp/checkout/node_modules'] }, {
+      uid: 61003, workdir: '', runDir: '/r', fds: { info: 4, passwd: 5, group: 6 }, host: { symlinks: {}, etcFiles: [] },
+    });
+    expect(inTmp.join(' ')).not.toContain('--symlink /home/learner/.tmp /tmp');
+    expect(inTmp.join(' ')).toContain('--perms 0755 --dir /tmp --perms 0755 --dir /tmp/checkout --ro-bind /tmp/checkout/node_modules /tmp/checkout/node_modules');
+  });
+
   it('drops to its uid under a process limit, with no capabilities left', () => {
     const cmd = args.slice(args.indexOf('--') + 1);
     expect(cmd).toEqual([

@@ -79,9 +79,11 @@ export function bwrapArgs(config: SandboxConfig, facts: BwrapFacts): string[] {
     args.push('--perms', '0777', '--dir', `${HOME}/${dir}`);
     made.add(`${HOME}/${dir}`);
   }
-  args.push('--symlink', `${HOME}/.tmp`, '/tmp');
   for (const [at, from] of Object.entries(config.mounts)) roBind(from, path.posix.join(HOME, at));
   for (const p of config.runtime) roBind(p);
+  // /tmp leads into the home (its quota), unless the runtime itself lives under /tmp (a checkout
+  // in a temp folder): then /tmp holds just those read-only binds, and TMPDIR still points home.
+  if (!made.has('/tmp')) args.push('--symlink', `${HOME}/.tmp`, '/tmp');
 
   args.push('--chdir', facts.workdir ? `${HOME}/${facts.workdir}` : HOME);
   for (const [k, v] of Object.entries(sandboxEnv(config, facts.workdir))) args.push('--setenv', k, v);

@@ -96,6 +96,7 @@ interface Entry {
 }
 
 const MAX_REMEMBERED = 10_000;
+const BOOT_LIMIT_MS = 60_000;
 
 function minutes(ms: number): string {
   const m = Math.round(ms / 60_000);
@@ -160,8 +161,19 @@ export class KernelGateway {
     const session = await entry.ready;
     const kernel = session.kernel;
     if (!kernel) throw new Error('the kernel is gone; restart it');
-    // A cold kernel's boot does not count against the cell's time.
-    await kernel.info;
+    // A cold kernel's boot does not count against the cell's time (but has its own limit: a kernel
+    // that cannot start at all must not hold the request forever).
+    let bootTimer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        kernel.info,
+        new Promise((_, reject) => {
+          bootTimer = setTimeout(() => reject(new Error(`the kernel did not start within ${seconds(BOOT_LIMIT_MS)}; try again, or restart it`)), BOOT_LIMIT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(bootTimer);
+    }
     entry.runStartedAt = Date.now();
     const generation = entry.generation;
     let timedOut = false;
