@@ -95,6 +95,18 @@ interface Entry {
   startedAt: number;
 }
 
+/**
+ * Jupyter notebook 6 speaks no kernel websocket subprotocol. Asked for one, the `ws` client drops
+ * the first connection and @jupyterlab/services reconnects, leaving that connection's
+ * kernel_info request pending until a later restart cancels it as an unhandled rejection. So
+ * none is asked for.
+ */
+class LegacyWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url);
+  }
+}
+
 const MAX_REMEMBERED = 10_000;
 const BOOT_LIMIT_MS = 60_000;
 
@@ -127,7 +139,7 @@ export class KernelGateway {
   constructor(options: GatewayOptions) {
     this.#o = { maxPerVisitor: 3, evictIdleMs: 2 * 60_000, graceMs: 2000, ...options };
     const wsUrl = options.baseUrl.replace(/^http/, 'ws');
-    const settings = ServerConnection.makeSettings({ baseUrl: options.baseUrl, wsUrl, token: options.token, appendToken: true, WebSocket: WebSocket as never });
+    const settings = ServerConnection.makeSettings({ baseUrl: options.baseUrl, wsUrl, token: options.token, appendToken: true, WebSocket: LegacyWebSocket as never });
     this.#sessions = new SessionManager({ serverSettings: settings, kernelManager: new KernelManager({ serverSettings: settings }) });
     this.#cull = setInterval(() => void this.cullIdle(), Math.min(60_000, Math.max(1000, options.idleMs / 2)));
     this.#cull.unref();
