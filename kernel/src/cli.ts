@@ -10,27 +10,17 @@ import './early-sigint.js';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { installKernel, KERNEL_NAME } from './install.js';
+import type { SandboxFlags } from './sandbox/flags.js';
 
 const program = new Command('odibi-kernel').description('the ODIBI Jupyter kernel');
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-interface InstallFlags {
+interface InstallFlags extends SandboxFlags {
   user?: boolean;
   prefix?: string;
   name?: string;
   sandbox?: boolean;
-  stateDir?: string;
-  mount?: string[];
-  workdir?: string[];
-  uids?: string;
-  memory?: string;
-  disk?: string;
-  processes?: string;
-  cpus?: string;
-  heap?: string;
-  duckdbMemory?: string;
-  duckdbThreads?: string;
 }
 
 program.command('install')
