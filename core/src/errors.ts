@@ -10,6 +10,8 @@ export interface ErrorDetails {
   /** Where in a file without lines, e.g. "transformation_config row 3" of a SQLite config. */
   row?: string;
   column?: number;
+  /** Where in the step's SQL (1-based), for errors about the SQL a user wrote. */
+  sql?: { line: number; column?: number };
   hint?: string;
   cause?: unknown;
 }
@@ -20,6 +22,7 @@ export class OdibiError extends Error {
   readonly line?: number;
   readonly row?: string;
   readonly column?: number;
+  readonly sql?: { line: number; column?: number };
   readonly hint?: string;
 
   constructor(message: string, details: ErrorDetails = {}) {
@@ -30,6 +33,7 @@ export class OdibiError extends Error {
     this.line = details.line;
     this.row = details.row;
     this.column = details.column;
+    this.sql = details.sql;
     this.hint = details.hint;
   }
 
@@ -45,7 +49,8 @@ export class OdibiError extends Error {
     }
     if (this.step) where.push(`step '${this.step}'`);
     const prefix = where.length ? `${where.join(': ')}: ` : '';
-    return `${prefix}${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`;
+    const inSql = this.sql ? ` (line ${this.sql.line}${this.sql.column !== undefined ? `, column ${this.sql.column}` : ''} of the SQL)` : '';
+    return `${prefix}${this.message}${inSql}${this.hint ? `\n  hint: ${this.hint}` : ''}`;
   }
 }
 

@@ -19,7 +19,7 @@ export { Redactor } from './config/env.js';
 export { createPlan, dagOf } from './graph/plan.js';
 export type { Plan, PlannedStep, PlanOptions } from './graph/plan.js';
 export type { Dag } from './graph/dag.js';
-export { suggest as didYouMean } from './graph/dag.js';
+export { suggest as didYouMean } from './shared/suggest.js';
 
 /** Running */
 export { runPipeline, defaultStateDir } from './run.js';
@@ -59,7 +59,8 @@ export { NotebookSession } from './interactive/notebook-session.js';
 export type { DefineResult, StepFields, NotebookSessionOptions } from './interactive/notebook-session.js';
 export { parseMagic, splitArgs } from './interactive/magic-parse.js';
 export type { MagicCall } from './interactive/magic-parse.js';
-export { stepFromMagic, upsertStep, MagicUsageError, STEP_MAGICS } from './interactive/magic-steps.js';
+export { declareStep, stepFromMagic, upsertStep, MagicUsageError, STEP_MAGICS } from './interactive/magic-steps.js';
+export { readSqlStructure, type SqlStructure, type SqlSyntaxError, type TableRef } from './sql/structure.js';
 export type { MagicStep } from './interactive/magic-steps.js';
 export { writeFunctionModule } from './interactive/function-module.js';
 export { convertNotebook } from './interactive/convert-notebook.js';

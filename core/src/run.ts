@@ -5,7 +5,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { dryRun } from './check/dry-run.js';
 import { Redactor } from './config/env.js';
+import { ConfigError } from './errors.js';
 import { loadPipeline, type LoadOptions } from './config/load.js';
 import type { Pipeline } from './config/model.js';
 import { DuckDBEngine } from './engine/duckdb-engine.js';
@@ -50,6 +52,11 @@ export interface RunOptions extends PlanOptions, LoadOptions {
   resume?: boolean;
   /** What started the run (a schedule), kept in its record. */
   trigger?: string;
+  /**
+   * The dry run of `odibi validate` before anything runs (default true): files, SQL against
+   * schemas, function modules. A stream checks once when it starts, not every batch.
+   */
+  check?: boolean;
 }
 
 export interface RunResult extends RunSummary {
@@ -68,9 +75,13 @@ export function defaultStateDir(pipeline: Pipeline): string {
 export async function runPipeline(config: string | Pipeline, options: RunOptions = {}): Promise<RunResult> {
   const pipeline = typeof config === 'string' ? (await loadPipeline(config, options)).pipeline : config;
   const plan = createPlan(pipeline, options);
+  const stateDir = options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline);
+  if (options.check !== false) {
+    const { problems } = await dryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck') });
+    if (problems.length) throw new ConfigError(problems, pipeline.file);
+  }
   const runId = newRunId();
   const bus = new EventBus(runId, { redactor: new Redactor(pipeline.secrets) });
-  const stateDir = options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline);
   const store = options.noState ? undefined : new RunStore(stateDir);
   const workers = options.workers ?? os.availableParallelism();
   const tracker = new Tracker(plan, runId, {

@@ -71,7 +71,8 @@ describe('atomic overwrite', () => {
     const dir = await tempDir();
     const cfg = await writePipeline(dir, [
       { layer: 'ingest', name: 'numbers', type: 'sql', value: 'SELECT range AS id FROM range(5)', outputs: { data: 'n' } },
-      { layer: 'transform', name: 'bad', value: 'SELECT nope FROM n', inputs: { n: 'n' }, outputs: { data: 'b' } },
+      // Fails only on the data (a check before the run cannot see it).
+      { layer: 'transform', name: 'bad', value: "SELECT CAST('x' || id AS INTEGER) AS nope FROM n", inputs: { n: 'n' }, outputs: { data: 'b' } },
       { layer: 'store', name: 'store_bad', value: 'out/bad.parquet', inputs: { data: 'b' } },
       { layer: 'store', name: 'store_numbers', value: 'out/numbers.csv', inputs: { data: 'n' } },
     ]);

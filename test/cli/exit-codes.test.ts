@@ -21,11 +21,12 @@ describe('exit codes', () => {
     const dir = await tempDir();
     const cfg = await writePipeline(dir, [
       ingestRange('numbers', 'n'),
-      { layer: 'transform', name: 'broken', value: 'SELECT no_such_column FROM nums', inputs: { nums: 'n' }, outputs: { data: 'b' } },
+      // Fails only on the data, so the check before the run passes it.
+      { layer: 'transform', name: 'broken', value: "SELECT CAST('n' || id AS INTEGER) AS no_such_number FROM nums", inputs: { nums: 'n' }, outputs: { data: 'b' } },
     ]);
     const r = await odibi(['run', cfg]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/✖ broken\s+transform\s+failed: .*no_such_column/);
+    expect(r.stdout).toMatch(/✖ broken\s+transform\s+failed: .*Could not convert string 'n0' to INT32/);
     expect(r.stdout).toMatch(/hint: /);
     expect(r.stdout).toMatch(/Run failed/);
   });

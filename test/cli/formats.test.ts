@@ -47,10 +47,11 @@ describe('formats', () => {
 
   it('says which file is missing and where relative paths resolve', async () => {
     const cfg = await writePipeline(dir, [{ layer: 'ingest', name: 'ghost', value: 'data/nope.csv', outputs: { data: 'g' } }], 'ghost.json');
+    // Found by the check before the run: exit 2, nothing runs.
     const r = await odibi(['run', cfg]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`input file not found: ${path.join(dir, 'data/nope.csv')}`);
-    expect(r.stdout).toContain(`paths are relative to the config folder ${dir}`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`step 'ghost': input file not found: ${path.join(dir, 'data/nope.csv')}`);
+    expect(r.stderr).toContain(`paths are relative to the config folder ${dir}`);
   });
 
   it('runs a v1-style config unchanged (top-level array, engine "pandas", type "config_op")', async () => {

@@ -57,9 +57,10 @@ export function apply(inputs: { n: { toArray(): { id: number }[] } }) {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'broken.ts'), 'export function f() {\n  return [{ a: 1 ];\n}\n');
     const cfg = await writePipeline(dir, [{ layer: 'ingest', name: 'b', type: 'function', value: 'broken.ts#f', outputs: { data: 'b' } }]);
+    // Found by the check before the run (exit 2), with the same file:line:column.
     const r = await odibi(['run', cfg]);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/cannot load broken\.ts: [\s\S]*broken\.ts:2:17: ERROR: Expected "}" but found "]"/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/step 'b': broken\.ts does not compile: Expected "}" but found "]" \(.*broken\.ts:2:18\)/);
   });
 
   it('keeps the types of passed-through columns when rows are returned', async () => {
@@ -138,9 +139,9 @@ export function sometimes(inputs, ctx) {
     await writeFile(path.join(dir, 'fns.mjs'), 'export function nothing() { return 42; }\n');
     const missing = await writePipeline(dir, [numbers, { layer: 'transform', name: 'f', type: 'function', value: 'fns.mjs#nope', inputs: { n: 'n' }, outputs: { data: 'f' } }], 'a.json');
     const r1 = await odibi(['run', missing]);
-    expect(r1.code).toBe(1);
-    expect(r1.stdout).toMatch(/fns\.mjs has no exported function 'nope'/);
-    expect(r1.stdout).toMatch(/hint: exported functions: nothing/);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toMatch(/step 'f': fns\.mjs has no export 'nope'/);
+    expect(r1.stderr).toMatch(/hint: its exports: nothing/);
     const bad = await writePipeline(dir, [numbers, { layer: 'transform', name: 'f', type: 'function', value: 'fns.mjs#nothing', inputs: { n: 'n' }, outputs: { data: 'f' } }], 'b.json');
     const r2 = await odibi(['run', bad]);
     expect(r2.stdout).toMatch(/returned number, not an Arrow Table or an array of rows/);

@@ -302,15 +302,15 @@ describe('disabled steps', () => {
 describe('${env:NAME} in params', () => {
   it('is substituted from options.env and the values are collected as secrets', () => {
     const { pipeline } = validate(
-      [ingest('load', 'raw', { params: { url: 'postgres://odibi:${env:DB_PASSWORD}@db/iot', headers: [{ token: '${env:API_TOKEN}' }] } })],
+      [ingest('load', 'raw', { type: 'api', params: { url: 'https://odibi:${env:DB_PASSWORD}@api.example/iot', headers: { token: '${env:API_TOKEN}' } } })],
       { DB_PASSWORD: 'hunter2', API_TOKEN: 'tok-123' },
     );
     const step = pipeline.steps[0];
-    expect(step.params).toEqual({ url: 'postgres://odibi:hunter2@db/iot', headers: [{ token: 'tok-123' }] });
+    expect(step.params).toEqual({ url: 'https://odibi:hunter2@api.example/iot', headers: { token: 'tok-123' } });
     expect(pipeline.secrets).toEqual(expect.arrayContaining(['hunter2', 'tok-123']));
 
     const redactor = new Redactor(pipeline.secrets);
-    expect(redactor.redact(`connecting to ${String(step.params.url)}`)).toBe('connecting to postgres://odibi:***@db/iot');
+    expect(redactor.redact(`connecting to ${String(step.params.url)}`)).toBe('connecting to https://odibi:***@api.example/iot');
   });
 
   it('a variable that is not set is an error naming the variable, the step and the line', () => {
@@ -346,5 +346,29 @@ describe('file location', () => {
     expect(pipeline.file).toBe(file);
     expect(pipeline.name).toBe('iot');
     expect(path.resolve(pipeline.baseDir, pipeline.steps[0].value)).toBe(path.join(dir, 'pipelines', 'data', 'readings.csv'));
+  });
+});
+
+describe('params and fields, checked per kind of step', () => {
+  it('refuses a format or mode outside its set, with a did-you-mean and the step\'s line', () => {
+    const problems = problemsOf([ingest('load', 'raw', { params: { format: 'parket' } }), store('save', 'raw', { params: { mode: 'apend' } })]);
+    expect(problems).toEqual([
+      expect.objectContaining({ step: 'load', line: lineOfStep(1), message: 'params.format "parket" is not one of csv, tsv, parquet, json, ndjson, jsonl; did you mean \'parquet\'?' }),
+      expect.objectContaining({ step: 'save', line: lineOfStep(2), message: 'params.mode "apend" is not one of overwrite, append; did you mean \'append\'?' }),
+    ]);
+  });
+
+  it('makes a field or param one typo from a known one an error, and other unknown ones warnings', () => {
+    expect(onlyProblem([ingest('load', 'raw'), transform('t', 'raw', 'x', { inputs: undefined, input: { raw: 'raw' } })])).toMatchObject({ step: 't', message: 'unknown field "input"', hint: 'did you mean "inputs"?' });
+    expect(onlyProblem([ingest('load', 'raw', { params: { fromat: 'csv' } })])).toMatchObject({ message: "unknown param 'fromat'", hint: "did you mean 'format'?" });
+    const { warnings } = validate([ingest('load', 'raw', { params: { owner: 'iot', header: true } }), transform('t', 'raw', 'x', { params: { anything: 1 }, type: 'function', value: 'f.ts#g' })]);
+    expect(warnings.map((w) => w.message)).toEqual(["unknown param 'owner' is ignored", "param 'header' is a reader option and is ignored here"]);
+    expect(warnings[1].hint).toBe('put reader options in params.options, e.g. {"options": {"header": true}}');
+  });
+
+  it('checks the types of the params every step takes', () => {
+    expect(problemsOf([ingest('load', 'raw', { params: { retries: -1, timeout_ms: 'soon', options: [1] } })]).map((p) => p.message)).toEqual([
+      'params.retries must be a number, 0 or more', 'params.timeout_ms must be a number above 0', 'params.options must be a JSON object',
+    ]);
   });
 });

@@ -6,8 +6,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseStreamSpec } from '../stream/spec.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { buildDag, suggest } from '../graph/dag.js';
+import { buildDag } from '../graph/dag.js';
+import { closest, suggest } from '../shared/suggest.js';
 import { substituteEnv } from './env.js';
+import { checkParams } from './params.js';
 import {
   ENGINE_ALIASES, LAYERS, STEP_TYPES, defaultType,
   type Layer, type Pipeline, type RawPipeline, type RawStep, type StepConfig, type StepType,
@@ -55,6 +57,16 @@ export interface ValidatedPipeline {
 }
 
 export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}): ValidatedPipeline {
+  const { pipeline, warnings, problems } = collectProblems(raw, options);
+  if (problems.length > 0) throw new ConfigError(problems, raw.file);
+  return { pipeline, warnings };
+}
+
+/**
+ * Validates without throwing: every problem, and the pipeline of the steps that passed (a dry run
+ * then checks those too, so one report lists everything).
+ */
+export function collectProblems(raw: RawPipeline, options: ValidateOptions = {}): ValidatedPipeline & { problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const enabled: StepConfig[] = [];
@@ -94,11 +106,10 @@ export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}
     }
   }
 
+  const unique = [...new Map(enabled.map((s) => [s.name, s])).values()];
   if (problems.length === 0 || enabled.length > 0) {
-    const unique = [...new Map(enabled.map((s) => [s.name, s])).values()];
     problems.push(...buildDag(unique, new Map(disabled.map((d) => [d.name, d])), rejectedOutputs).problems);
   }
-  if (problems.length > 0) throw new ConfigError(problems, raw.file);
 
   const file = path.resolve(raw.file);
   return {
@@ -106,10 +117,11 @@ export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}
       name: raw.name ?? path.basename(file).replace(/\.[^.]+$/, ''),
       file,
       baseDir: path.dirname(file),
-      steps: enabled,
+      steps: problems.length ? unique : enabled,
       secrets,
     },
     warnings,
+    problems,
   };
 }
 
@@ -137,11 +149,19 @@ function toStep(
     }
     return undefined;
   }
-  for (const key of Object.keys(raw.fields)) {
-    if (!KNOWN_FIELDS.has(key)) warnings.push({ message: `unknown field "${key}" is ignored`, step: label, ...loc, hint: `known fields: ${[...KNOWN_FIELDS].join(', ')}` });
-  }
   const f = parsed.data;
   let ok = true;
+  // A field one typo away from a known one (`input` for `inputs`) is a mistake, not an extra.
+  for (const key of Object.keys(raw.fields)) {
+    if (KNOWN_FIELDS.has(key)) continue;
+    const near = closest(key, [...KNOWN_FIELDS]);
+    if (near) {
+      push(`unknown field "${key}"`, `did you mean "${near}"?`);
+      ok = false;
+    } else {
+      warnings.push({ message: `unknown field "${key}" is ignored`, step: label, ...loc, hint: `known fields: ${[...KNOWN_FIELDS].join(', ')}` });
+    }
+  }
 
   const layer = f.layer.trim().toLowerCase();
   if (!(LAYERS as readonly string[]).includes(layer)) {
@@ -185,6 +205,12 @@ function toStep(
   if (ok && type === 'function' && !/#[A-Za-z_$][\w$]*$/.test(value)) {
     push(`function value '${value}' must look like "module.ts#exportName"`, 'name the module (relative to the config file) and the exported function after #');
     ok = false;
+  }
+  if (ok) {
+    const checked = checkParams(layer as Layer, type as StepType, params);
+    for (const p of checked.problems) push(p.message, p.hint);
+    for (const w of checked.warnings) warnings.push({ message: w.message, step: label, ...loc, hint: w.hint });
+    if (checked.problems.length) ok = false;
   }
   if (ok && params.stream !== undefined) {
     for (const p of parseStreamSpec({ layer: layer as Layer, params }).problems) {

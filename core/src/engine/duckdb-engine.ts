@@ -117,24 +117,40 @@ export class Session {
    * without any per-step state: one statement, nothing to clean up, nothing shared between steps.
    */
   async materialize(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<number> {
-    const query = stripTrailingSemicolons(selectSql);
-    const ctes = Object.entries(inputs).map(([alias, k]) => `${ident(alias)} AS NOT MATERIALIZED (SELECT * FROM ${datasetTable(k)})`);
-    // The user's SQL starts on a line of its own, so DuckDB's "LINE n" context shows only their
-    // SQL; the line numbers are put back to theirs below.
-    const body = ctes.length ? `WITH ${ctes.join(', ')} SELECT * FROM (\n${query}\n)` : query;
-    let reader;
-    try {
-      reader = await this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${datasetTable(key)} AS ${body}`);
-    } catch (err) {
-      if (ctes.length && err instanceof Error) err.message = err.message.replace(/LINE (\d+):/g, (_m, n: string) => `LINE ${Math.max(1, Number(n) - 1)}:`);
-      throw err;
-    }
+    const reader = await this.#withInputs(selectSql, inputs, (body) => this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${datasetTable(key)} AS ${body}`));
     const rows = reader.getRows();
     const count = rows.length && rows[0].length ? Number(rows[0][0]) : await this.count(key);
     this.#counts.set(key, count);
     return count;
   }
 
+
+  /**
+   * The columns a query would produce, bound by DuckDB exactly as `materialize` would run it
+   * (same input binding) but without reading any row: a dry run's check of a step's SQL.
+   */
+  async describeSelect(selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<ColumnSchema[]> {
+    const reader = await this.#withInputs(selectSql, inputs, (body) => this.conn.runAndReadAll(`SELECT * FROM (${body}) LIMIT 0`));
+    return reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i].toString() }));
+  }
+
+  /**
+   * Runs `use(statement)` on the user's query with `inputs` (alias → dataset key) bound as
+   * non-materialized CTEs around it, so its table names are the aliases. The user's SQL starts on
+   * a line of its own, so DuckDB's "LINE n" context shows only their SQL; the line numbers in an
+   * error are put back to theirs.
+   */
+  async #withInputs<T>(selectSql: string, inputs: Readonly<Record<string, string>>, use: (body: string) => Promise<T>): Promise<T> {
+    const query = stripTrailingSemicolons(selectSql);
+    const ctes = Object.entries(inputs).map(([alias, k]) => `${ident(alias)} AS NOT MATERIALIZED (SELECT * FROM ${datasetTable(k)})`);
+    const body = ctes.length ? `WITH ${ctes.join(', ')} SELECT * FROM (\n${query}\n)` : `\n${query}\n`;
+    try {
+      return await use(body);
+    } catch (err) {
+      if (err instanceof Error) err.message = err.message.replace(/LINE (\d+):/g, (_m, n: string) => `LINE ${Math.max(1, Number(n) - 1)}:`);
+      throw err;
+    }
+  }
 
   async count(key: string): Promise<number> {
     const r = await this.conn.runAndReadAll(`SELECT count(*) FROM ${datasetTable(key)}`);

@@ -4,6 +4,7 @@
  */
 import type { ConfigProblem } from '../errors.js';
 import type { StepConfig } from '../config/model.js';
+import { closestFirst, suggest } from '../shared/suggest.js';
 
 export interface Dag {
   readonly steps: ReadonlyMap<string, StepConfig>;
@@ -144,28 +145,4 @@ function findCycles(names: string[], upstream: Map<string, string[]>): string[][
   };
   for (const n of names) if (color.get(n) === WHITE) visit(n);
   return cycles;
-}
-
-export function suggest(name: string, candidates: string[], fallback = 'check the spelling'): string {
-  const best = closestFirst(name, candidates)[0];
-  return best !== undefined && distance(name, best) <= Math.max(2, Math.floor(name.length / 3)) ? `did you mean '${best}'?` : fallback;
-}
-
-function closestFirst(name: string, candidates: string[]): string[] {
-  return [...candidates].sort((a, b) => distance(name, a) - distance(name, b));
-}
-
-/** Levenshtein distance, for "did you mean" hints. */
-export function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length];
 }

@@ -5,7 +5,8 @@
  */
 import { SelectionError } from '../errors.js';
 import { LAYERS } from '../config/model.js';
-import { suggest, type Dag } from './dag.js';
+import type { Dag } from './dag.js';
+import { suggest } from '../shared/suggest.js';
 
 export interface Selector {
   raw: string;

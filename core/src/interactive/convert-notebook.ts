@@ -11,7 +11,9 @@ import { validatePipeline } from '../config/validate.js';
 import { toConfig } from './export-config.js';
 import { functionSource, identifier } from './function-module.js';
 import { parseMagic } from './magic-parse.js';
-import { MagicUsageError, STEP_MAGICS, stepFromMagic, upsertStep } from './magic-steps.js';
+import { declareStep, MagicUsageError, STEP_MAGICS, upsertStep } from './magic-steps.js';
+import { DuckDBEngine } from '../engine/duckdb-engine.js';
+import { readSqlStructure } from '../sql/structure.js';
 import type { StepFields } from './notebook-session.js';
 
 export interface ConvertOptions {
@@ -52,27 +54,42 @@ export async function convertNotebook(notebook: string, options: ConvertOptions 
   const bodies = new Map<string, { inputs: string[]; body: string }>();
   let steps = new Map<string, StepFields>();
 
-  cells.forEach((cell, i) => {
-    if (cell.cell_type !== 'code') return;
-    const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
-    const call = parseMagic(source);
-    if (!call || !(call.name in STEP_MAGICS)) return;
-    const where = `cell ${i + 1} (${source.split('\n')[0].slice(0, 60)})`;
-    const leaveOut = (message: string, hint?: string) => {
-      if (options.strict) problems.push({ message: `${where}: ${message}`, file: nbFile, hint });
-      else warnings.push(`${where}: left out, ${message}`);
-    };
-    if (cell.outputs?.some((o) => o.output_type === 'error')) return leaveOut('its saved output is an error', 'fix the cell and re-run it, or drop --strict');
-    try {
-      const ms = stepFromMagic(call, [...steps.values()].flatMap((s) => Object.values((s.outputs ?? {}) as Record<string, string>)));
-      if (ms.template) return leaveOut('%%sql --template needs the notebook\'s TypeScript variables', 'run the notebook and use %export instead');
-      if (ms.ts) bodies.set(ms.fields.name, { inputs: ms.inputs, body: ms.ts.body });
-      steps = upsertStep(steps, ms.fields).next;
-    } catch (err) {
-      if (err instanceof MagicUsageError) return leaveOut(err.message, err.hint);
-      throw err;
+  // DuckDB's parser reads each %%sql cell, as in the kernel.
+  const engine = await DuckDBEngine.create({ baseDir: nbDir, threads: 1 });
+  const parser = await engine.session();
+  const parse = (sql: string) => readSqlStructure((q) => parser.query(q), sql);
+  try {
+    for (const [i, cell] of cells.entries()) {
+      if (cell.cell_type !== 'code') continue;
+      const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+      const call = parseMagic(source);
+      if (!call || !(call.name in STEP_MAGICS)) continue;
+      const where = `cell ${i + 1} (${source.split('\n')[0].slice(0, 60)})`;
+      const leaveOut = (message: string, hint?: string) => {
+        if (options.strict) problems.push({ message: `${where}: ${message}`, file: nbFile, hint });
+        else warnings.push(`${where}: left out, ${message}`);
+      };
+      if (cell.outputs?.some((o) => o.output_type === 'error')) {
+        leaveOut('its saved output is an error', 'fix the cell and re-run it, or drop --strict');
+        continue;
+      }
+      if (call.name === 'sql' && call.args.includes('--template')) {
+        leaveOut('%%sql --template needs the notebook\'s TypeScript variables', 'run the notebook and use %export instead');
+        continue;
+      }
+      try {
+        const ms = await declareStep(call, [...steps.values()].flatMap((s) => Object.values((s.outputs ?? {}) as Record<string, string>)), parse);
+        if (ms.ts) bodies.set(ms.fields.name, { inputs: ms.inputs, body: ms.ts.body });
+        steps = upsertStep(steps, ms.fields).next;
+      } catch (err) {
+        if (err instanceof MagicUsageError) leaveOut(err.message, err.hint);
+        else throw err;
+      }
     }
-  });
+  } finally {
+    parser.close();
+    engine.close();
+  }
   if (problems.length) throw new ConfigError(problems, nbFile);
 
   // %%ts steps point at a module written beside the config.

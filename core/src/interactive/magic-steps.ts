@@ -3,6 +3,8 @@
  * runs it) and `odibi convert` (which reads saved notebooks without running them).
  */
 import { parseArgs } from 'node:util';
+import { suggest } from '../shared/suggest.js';
+import type { SqlStructure, SqlSyntaxError } from '../sql/structure.js';
 import type { MagicCall } from './magic-parse.js';
 import type { StepFields } from './notebook-session.js';
 
@@ -39,12 +41,12 @@ export interface MagicStep {
   template?: boolean;
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Parses a step magic's arguments; `knownKeys` are the datasets defined before it. */
-export function stepFromMagic(call: MagicCall, knownKeys: readonly string[]): MagicStep {
+/**
+ * Parses a step magic's arguments; `knownKeys` are the datasets defined before it. A `%%sql` cell's
+ * inputs are the tables DuckDB's parser finds in it (`sql`, from `readSqlStructure`), never a
+ * guess from its text: aliases, CTE names, columns and string literals do not count.
+ */
+export function stepFromMagic(call: MagicCall, knownKeys: readonly string[], sql?: SqlStructure | SqlSyntaxError): MagicStep {
   const spec = STEP_MAGICS[call.name];
   if (!spec) throw new MagicUsageError(call.name, `%${call.name} does not define a step`);
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
@@ -64,7 +66,7 @@ export function stepFromMagic(call: MagicCall, knownKeys: readonly string[]): Ma
       return { fields: { layer: 'ingest', name: name(`ingest_${a}`), value: b, params: v.format ? { format: v.format } : {}, outputs: { data: a } }, inputs: [] };
     case 'sql': {
       if (!call.body.trim()) throw new MagicUsageError('sql', 'the cell has no SQL', 'write the query on the lines after %%sql <key>');
-      const inputs = knownKeys.filter((k) => k !== a && new RegExp(`(^|[^\\w.])${escapeRegExp(k)}($|[^\\w])`, 'i').test(call.body));
+      const inputs = sqlInputs(a, knownKeys, sql);
       return { fields: { layer: 'transform', type: 'sql', name: name(a), value: call.body, inputs: Object.fromEntries(inputs.map((k) => [k, k])), outputs: { data: a } }, inputs, template: v.template === true };
     }
     case 'ts': {
@@ -85,6 +87,43 @@ export function stepFromMagic(call: MagicCall, knownKeys: readonly string[]): Ma
     default:
       return { fields: { layer: 'connect', name: a, value: b }, inputs: [] };
   }
+}
+
+/**
+ * `stepFromMagic` with a `%%sql` cell's SQL parsed by DuckDB (`parse`), after `fillTemplate` has
+ * filled a `--template` cell's {{var}} placeholders: what the kernel and `odibi convert` both use.
+ */
+export async function declareStep(
+  call: MagicCall, knownKeys: readonly string[], parse: (sql: string) => Promise<SqlStructure | SqlSyntaxError>, fillTemplate?: (sql: string) => string,
+): Promise<MagicStep> {
+  if (call.name !== 'sql') return stepFromMagic(call, knownKeys);
+  const body = fillTemplate && call.args.includes('--template') ? fillTemplate(call.body) : call.body;
+  const filled = { ...call, body };
+  return stepFromMagic(filled, knownKeys, body.trim() ? await parse(body) : undefined);
+}
+
+/** "line 3, column 7 of the cell" (a %%sql cell's SQL starts on its second line). */
+function inCell(p: { line?: number; column?: number }): string {
+  return p.line === undefined ? '' : ` (line ${p.line + 1}${p.column !== undefined ? `, column ${p.column}` : ''} of the cell)`;
+}
+
+/** The dataset keys a %%sql cell reads: its unqualified base tables, each one a known key. */
+function sqlInputs(key: string, knownKeys: readonly string[], sql: SqlStructure | SqlSyntaxError | undefined): string[] {
+  if (!sql) throw new Error('stepFromMagic needs the parsed SQL of a %%sql cell (readSqlStructure)');
+  if (!sql.ok) throw new MagicUsageError('sql', `SQL syntax error${inCell(sql)}: ${sql.message}`, 'fix the SQL; table names are the dataset keys defined above');
+  const inputs: string[] = [];
+  for (const t of sql.tables) {
+    // schema.table and catalog.schema.table name something else (a %connect database, DuckDB's own tables).
+    if (t.schema !== undefined || t.catalog !== undefined) continue;
+    const k = knownKeys.find((known) => known.toLowerCase() === t.name.toLowerCase());
+    if (k === undefined) {
+      const others = knownKeys.filter((x) => x !== key);
+      throw new MagicUsageError('sql', `unknown dataset '${t.name}'${inCell(t)}`, others.length ? suggest(t.name, others, `defined datasets: ${others.join(', ')}`) : 'define one first, e.g. %ingest sales data/sales.csv');
+    }
+    if (k === key) throw new MagicUsageError('sql', `the SQL reads '${t.name}'${inCell(t)}, the dataset this cell defines`, 'give the result a new key, e.g. %%sql ' + key + '_v2');
+    if (!inputs.includes(k)) inputs.push(k);
+  }
+  return inputs;
 }
 
 /**

@@ -18,6 +18,7 @@ import { runPipeline, type RunOptions, type RunResult } from '../run.js';
 import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
 import { exportConfig } from './export-config.js';
 import { upsertStep } from './magic-steps.js';
+import { readSqlStructure, type SqlStructure, type SqlSyntaxError } from '../sql/structure.js';
 
 /** Rows a magic's preview shows (the kernel renders the first 20). */
 const PREVIEW_ROWS = 20;
@@ -103,6 +104,16 @@ export class NotebookSession {
       return { step, outputs: result.outputs, rowsOut: result.rowsOut, replaced };
     } finally {
       this.#running = undefined;
+    }
+  }
+
+  /** What a SQL statement reads, by DuckDB's own parser (see sql/structure.ts). */
+  async parseSql(sql: string): Promise<SqlStructure | SqlSyntaxError> {
+    const session = await this.#engine.session();
+    try {
+      return await readSqlStructure((q) => session.query(q), sql);
+    } finally {
+      session.close();
     }
   }
 

@@ -4,7 +4,8 @@
  * schemas and counts come from what upstream steps reported, so measuring costs one query per
  * output.
  */
-import type { Pipeline } from '../config/model.js';
+import type { Pipeline, StepConfig } from '../config/model.js';
+import { explainSqlError } from '../sql/errors.js';
 import { StepError } from '../errors.js';
 import type { Connection } from '../engine/connections.js';
 import type { DuckDBEngine, Session } from '../engine/duckdb-engine.js';
@@ -109,7 +110,7 @@ export class DuckDBStepRunner implements StepRunner {
       };
     } catch (err) {
       await Promise.allSettled(staged.map((s) => s.rollback()));
-      throw wrap(step.name, err);
+      throw wrap(step, err, (key) => this.#datasets.get(key)?.schema.map((c) => c.name));
     } finally {
       clearInterval(interrupter);
       signal.removeEventListener('abort', onAbort);
@@ -138,19 +139,23 @@ export class DuckDBStepRunner implements StepRunner {
   }
 }
 
-function wrap(step: string, err: unknown): Error {
+function wrap(step: StepConfig, err: unknown, columnsOf: (key: string) => string[] | undefined): Error {
   if (err instanceof StepError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new StepError(step, message.trim(), { cause: err, hint: hintFor(message) });
+  const message = (err instanceof Error ? err.message : String(err)).trim();
+  // A SQL step's DuckDB error, in the terms of the SQL the user wrote.
+  const sqlStep = step.type === 'sql' && !step.params.connection && (step.layer === 'transform' || step.layer === 'ingest');
+  if (sqlStep && /^(Parser|Binder|Catalog) Error/.test(message)) {
+    const tables = new Map(Object.entries(step.inputs).map(([alias, key]) => [alias, columnsOf(key)] as const));
+    const e = explainSqlError(message, { sql: step.value, tables });
+    return new StepError(step.name, e.message, { cause: err, hint: e.hint, ...(e.line !== undefined ? { sql: { line: e.line, column: e.column } } : {}) });
+  }
+  return new StepError(step.name, message, { cause: err, hint: hintFor(message) });
 }
 
 /** Hints for the DuckDB errors users meet most. */
 function hintFor(message: string): string | undefined {
-  if (/Catalog Error: Table with name (\S+) does not exist/.test(message)) return 'SQL table names are the step\'s input aliases; check "inputs"';
-  if (/Parser Error/.test(message)) return 'fix the SQL syntax in the step\'s value';
-  if (/Binder Error/.test(message)) return 'a column or function name in the SQL does not exist in the inputs; check the schema with `odibi runs show`';
   if (/Conversion Error|Invalid Input Error/.test(message)) return 'a value does not fit its type; clean or cast it upstream';
-  if (/INTERRUPT/i.test(message)) return 'the query was interrupted (timeout)';
+  if (/INTERRUPT/i.test(message)) return 'the query was interrupted';
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 /** File formats for reading (ingest) and writing (store, publish), from params or extension. */
 import path from 'node:path';
 import { StepError } from '../errors.js';
+import { FORMAT_ALIASES } from '../config/params.js';
 
 export type FileFormat = 'csv' | 'parquet' | 'json' | 'ndjson';
 
@@ -8,7 +9,7 @@ const BY_EXTENSION: Record<string, FileFormat> = {
   '.csv': 'csv', '.tsv': 'csv', '.txt': 'csv', '.parquet': 'parquet', '.pq': 'parquet',
   '.json': 'json', '.ndjson': 'ndjson', '.jsonl': 'ndjson',
 };
-const ALIASES: Record<string, FileFormat> = { csv: 'csv', tsv: 'csv', parquet: 'parquet', json: 'json', ndjson: 'ndjson', jsonl: 'ndjson' };
+const ALIASES: Readonly<Record<string, FileFormat>> = FORMAT_ALIASES;
 
 export function formatOf(step: string, file: string, declared: unknown, fallback?: FileFormat): FileFormat {
   if (typeof declared === 'string' && declared) {

@@ -10,9 +10,10 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { dryRun } from '../check/dry-run.js';
 import { loadPipeline, type LoadOptions } from '../config/load.js';
 import type { Pipeline, StepConfig } from '../config/model.js';
-import { errorMessage, StreamError } from '../errors.js';
+import { ConfigError, errorMessage, StreamError } from '../errors.js';
 import type { Hook } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
 import { defaultStateDir, runPipeline, type RunOptions, type RunResult } from '../run.js';
@@ -129,6 +130,9 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
   }
   checkAppendTargets(pipeline);
   const stateDir = path.resolve(options.stateDir ?? defaultStateDir(pipeline));
+  // Checked once here, as `odibi run` checks before it runs; batches then skip the check.
+  const { problems } = await dryRun(pipeline, { cacheDir: path.join(stateDir, 'cache', 'typecheck') });
+  if (problems.length) throw new ConfigError(problems, pipeline.file);
   const dir = path.join(stateDir, 'streams', pipeline.name.replace(/[^\w.-]/g, '_'));
   const clock = options.clock ?? systemClock;
   const emit = (e: StreamEvent) => {
@@ -228,7 +232,7 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
       try {
         result = await runPipeline(pipeline, {
           workers: options.workers, keepGoing: false, timeoutMs: options.timeoutMs, threads: options.threads, sampleRows: options.sampleRows,
-          stateDir, hooks: options.hooks, batch,
+          stateDir, hooks: options.hooks, batch, check: false,
         });
       } catch (err) {
         return failed(err, id, replay, t0, batches);

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { dagOf, didYouMean, errorMessage, MagicUsageError, OdibiError, STEP_MAGICS, stepFromMagic, toMermaid, toSvg, writeFunctionModule, type MagicCall, type NotebookSession, type RunEvent, type StepState } from '@odibi/core';
+import { dagOf, declareStep, didYouMean, errorMessage, MagicUsageError, OdibiError, STEP_MAGICS, toMermaid, toSvg, writeFunctionModule, type MagicCall, type NotebookSession, type RunEvent, type StepState } from '@odibi/core';
 import { previewBundle } from '../display/table.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 import { renderProgress, renderSummary } from '../display/run-progress.js';
@@ -58,11 +58,11 @@ function text(s: string): MimeBundle {
 /** A step magic: the core says which step its arguments declare; the kernel runs and shows it. */
 function defineStep(name: string): MagicSpec['run'] {
   return async (ctx, _parsed, _body, call) => {
-    const ms = stepFromMagic(call, ctx.session.keys());
+    // Without --template the SQL goes to DuckDB exactly as written; its inputs are the tables
+    // DuckDB's parser finds in it.
+    const ms = await declareStep(call, ctx.session.keys(), (sql) => ctx.session.parseSql(sql), (sql) => fillTemplate(ctx, sql));
     for (const k of ms.inputs) knownKey(ctx, name, k);
     const fields = { ...ms.fields };
-    // Without --template the SQL goes to DuckDB exactly as written.
-    if (ms.template) fields.value = fillTemplate(ctx, String(fields.value));
     if (ms.ts) fields.value = await writeFunctionModule(ctx.session.baseDir, fields.name, ms.inputs, ms.ts.body);
     const r = await ctx.session.define(fields);
     const target = String(fields.value || (fields.params as Record<string, unknown> | undefined)?.url || '');
@@ -266,7 +266,9 @@ export async function runMagic(ctx: MagicContext, call: MagicCall): Promise<Mime
     if (err instanceof JobError) throw new MagicError(err.magic, err.message, err.hint);
     if (err instanceof MagicUsageError) throw new MagicError(err.magic, err.message, err.hint);
     const hint = err instanceof OdibiError ? err.hint : undefined;
-    const message = err instanceof OdibiError ? err.message : errorMessage(err);
+    let message = err instanceof OdibiError ? err.message : errorMessage(err);
+    // A position in the cell's SQL, as the cell shows it: the SQL starts on the cell's line 2.
+    if (err instanceof OdibiError && err.sql) message += ` (line ${err.sql.line + (call.kind === 'cell' ? 1 : 0)}${err.sql.column !== undefined ? `, column ${err.sql.column}` : ''} of the cell)`;
     throw new MagicError(call.name, message, hint);
   }
 }

@@ -1,5 +1,7 @@
 /** `odibi run <config>`: runs a pipeline with live progress, or JSON events with --json. */
-import { loadPipeline } from '../../config/load.js';
+import path from 'node:path';
+import { checkConfig } from '../../check/check-config.js';
+import { ConfigError } from '../../errors.js';
 import { runPipeline } from '../../run.js';
 import type { RunEvent } from '../../exec/events.js';
 import { EXIT, reportError } from '../errors.js';
@@ -21,7 +23,9 @@ export interface RunCommandOptions {
 
 export async function runCommand(config: string, o: RunCommandOptions): Promise<number> {
   try {
-    const { pipeline, warnings } = await loadPipeline(config, { project: o.project });
+    // The same dry run as `odibi validate`, before anything runs: every problem at once, exit 2.
+    const { pipeline, warnings, problems } = await checkConfig(config, { project: o.project, cacheDir: typecheckCache(o.stateDir, config) });
+    if (problems.length) throw new ConfigError(problems, pipeline.file);
     const hook = o.json ? (e: RunEvent) => { process.stdout.write(`${JSON.stringify(e)}\n`); } : new Progress(process.stdout).handle;
     if (!o.json) for (const w of warnings) process.stderr.write(`${painter(process.stderr)('yellow', 'warning:')} ${w.step ? `step '${w.step}': ` : ''}${w.message}\n`);
     // First Ctrl-C: stop the running steps and roll the outputs back; a second one exits at once.
@@ -34,7 +38,7 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     process.once('SIGINT', onSigint);
     const result = await runPipeline(pipeline, {
       workers: o.workers, only: o.only, skip: o.skip, keepGoing: o.keepGoing, stateDir: o.stateDir,
-      timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal, checkpoint: o.checkpoint, resume: o.resume,
+      timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal, checkpoint: o.checkpoint, resume: o.resume, check: false,
     }).finally(() => process.removeListener('SIGINT', onSigint));
     if (!o.json && result.recordPath) process.stdout.write(`${painter(process.stdout)('dim', `Run record: ${result.recordPath}`)}\n`);
     if (cancel.signal.aborted) return EXIT.interrupted;
@@ -42,4 +46,9 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
   } catch (err) {
     return reportError(err, !!o.json);
   }
+}
+
+/** Type-check results are kept in the state dir, beside run records. */
+function typecheckCache(stateDir: string | undefined, config: string): string {
+  return path.join(stateDir ? path.resolve(stateDir) : path.join(path.dirname(path.resolve(config)), '.odibi'), 'cache', 'typecheck');
 }

@@ -1,16 +1,23 @@
-/** `odibi validate <config>`: reports every problem at once, or a summary of a valid pipeline. */
-import { loadPipeline } from '../../config/load.js';
+/**
+ * `odibi validate <config>`: a dry run. Reports every problem at once (exit 2), each naming its
+ * step and line: the config's shape and params, then what running would meet (missing files, SQL
+ * that does not parse or bind to its inputs' columns, function modules that do not compile,
+ * export or type-check). Writes nothing.
+ */
+import { checkConfig } from '../../check/check-config.js';
 import { createPlan } from '../../graph/plan.js';
 import { LAYERS } from '../../config/model.js';
+import { ConfigError } from '../../errors.js';
 import { EXIT, reportError } from '../errors.js';
 import { painter, plural } from '../format.js';
 
 export async function validateCommand(config: string, o: { project?: string; json?: boolean }): Promise<number> {
   try {
-    const { pipeline, warnings } = await loadPipeline(config, { project: o.project });
+    const { pipeline, warnings, problems, notes } = await checkConfig(config, { project: o.project });
+    if (problems.length) throw new ConfigError(problems, pipeline.file);
     const plan = createPlan(pipeline);
     if (o.json) {
-      process.stdout.write(`${JSON.stringify({ type: 'valid', pipeline: pipeline.name, steps: plan.steps.map((s) => ({ name: s.step.name, layer: s.step.layer, type: s.step.type, level: s.level, upstream: s.upstream })), levels: plan.levels, warnings })}\n`);
+      process.stdout.write(`${JSON.stringify({ type: 'valid', pipeline: pipeline.name, steps: plan.steps.map((s) => ({ name: s.step.name, layer: s.step.layer, type: s.step.type, level: s.level, upstream: s.upstream })), levels: plan.levels, warnings, notes })}\n`);
       return EXIT.ok;
     }
     const p = painter(process.stdout);
@@ -18,6 +25,7 @@ export async function validateCommand(config: string, o: { project?: string; jso
     process.stdout.write(`${p('green', '✔')} ${config}: pipeline '${pipeline.name}' is valid — ${plural(pipeline.steps.length, 'step')} in ${plural(plan.levels.length, 'level')} (${byLayer.map(([l, n]) => `${n} ${l}`).join(', ')})\n`);
     plan.levels.forEach((level, i) => process.stdout.write(p('dim', `  level ${i}: ${level.join(', ')}\n`)));
     for (const w of warnings) process.stdout.write(`${p('yellow', 'warning:')} ${w.step ? `step '${w.step}': ` : ''}${w.message}\n`);
+    for (const n of notes) process.stdout.write(`${p('dim', 'note:')} ${n.step ? `step '${n.step}': ` : ''}${n.message}\n`);
     return EXIT.ok;
   } catch (err) {
     return reportError(err, !!o.json);

@@ -1,0 +1,205 @@
+/**
+ * `odibi validate`'s dry run, also done by `odibi run` before anything runs: every step checked
+ * the way running it would check it, on schemas instead of data. Input files must exist (a glob
+ * must match) and are sniffed for their columns; every SQL step is parsed by DuckDB and bound
+ * against its inputs' columns as zero-row tables, in DAG order; function modules compile, have
+ * their export and type-check. Downstream of a step whose columns are known only when it runs
+ * (a function, an API, a connection), column checks stop with a note. Nothing is written and no
+ * row is read beyond the sniffing.
+ */
+import { access } from 'node:fs/promises';
+import type { Pipeline, StepConfig } from '../config/model.js';
+import { DuckDBEngine, datasetTable, type ColumnSchema, type Session } from '../engine/duckdb-engine.js';
+import { namedArgs, str } from '../engine/sql.js';
+import type { ConfigProblem } from '../errors.js';
+import { buildDag } from '../graph/dag.js';
+import { describePosition, explainSqlError } from '../sql/errors.js';
+import { readSqlStructure } from '../sql/structure.js';
+import { closest } from '../shared/suggest.js';
+import { isUrl, resolvePath } from '../steps/context.js';
+import { formatOf, readerFor } from '../steps/formats.js';
+import { checkFunctionModule } from './function-module.js';
+
+export interface DryRunOptions {
+  /** Only these steps (a run's selection); default all. */
+  steps?: readonly string[];
+  /** Type-check TypeScript function modules (default true). */
+  typecheck?: boolean;
+  /** Where type-check results are kept between runs. */
+  cacheDir?: string;
+}
+
+export interface DryRunResult {
+  problems: ConfigProblem[];
+  /** What could not be checked, and why (not failures). */
+  notes: ConfigProblem[];
+  /** Columns of each dataset whose columns are known before running. */
+  schemas: ReadonlyMap<string, ColumnSchema[]>;
+}
+
+/** Why a dataset's columns are unknown until it runs: the step that makes them. */
+type Unknown = { step: string; why: string };
+
+export async function dryRun(pipeline: Pipeline, options: DryRunOptions = {}): Promise<DryRunResult> {
+  // Steps whose own check failed are not here; what reads their outputs is checked as far as it can be.
+  const produced = new Set(pipeline.steps.flatMap((s) => Object.values(s.outputs)));
+  const dangling = new Set(pipeline.steps.flatMap((s) => Object.values(s.inputs)).filter((k) => !produced.has(k)));
+  const { dag } = buildDag(pipeline.steps, new Map(), dangling);
+  const problems: ConfigProblem[] = [];
+  const notes: ConfigProblem[] = [];
+  const schemas = new Map<string, ColumnSchema[]>();
+  const unknown = new Map<string, Unknown>();
+  if (!dag) return { problems, notes, schemas };
+  const selected = options.steps ? new Set(options.steps) : undefined;
+  const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: 1 });
+  const session = await engine.session();
+  try {
+    for (const name of dag.order) {
+      if (selected && !selected.has(name)) continue;
+      const step = dag.steps.get(name)!;
+      const at = { step: name, file: step.origin.file, line: step.origin.line, row: step.origin.row };
+      const report = { problem: (message: string, hint?: string) => problems.push({ message, hint, ...at }), note: (message: string) => notes.push({ message, ...at }) };
+      let out: ColumnSchema[] | Unknown | undefined;
+      try {
+        out = await checkStep(step, pipeline, session, schemas, unknown, report, options);
+      } catch (err) {
+        report.problem(`cannot be checked: ${(err as Error).message}`);
+      }
+      for (const key of Object.values(step.outputs)) {
+        if (Array.isArray(out)) {
+          schemas.set(key, out);
+          await session.writeColumns(key, { schema: out, columns: out.map(() => []), rowCount: 0 });
+        } else if (out) {
+          unknown.set(key, out);
+        } else {
+          // The step failed its check: what reads it is not checked again for that.
+          unknown.set(key, { step: name, why: 'failed its check' });
+        }
+      }
+    }
+  } finally {
+    session.close();
+    engine.close();
+  }
+  return { problems, notes, schemas };
+}
+
+interface Report {
+  problem(message: string, hint?: string): void;
+  note(message: string): void;
+}
+
+/** The step's output columns if they can be known now, why not if they cannot, undefined if it failed. */
+async function checkStep(
+  step: StepConfig, pipeline: Pipeline, session: Session, schemas: Map<string, ColumnSchema[]>, unknown: Map<string, Unknown>, report: Report, options: DryRunOptions,
+): Promise<ColumnSchema[] | Unknown | undefined> {
+  const later = (why: string): Unknown => ({ step: step.name, why });
+  if (step.type === 'function') {
+    const found = await checkFunctionModule(pipeline.baseDir, step.value, { typecheck: options.typecheck, cacheDir: options.cacheDir });
+    for (const p of found) report.problem(p.message, p.hint);
+    return found.length ? undefined : later('is a function step, whose columns are known only once it runs');
+  }
+  switch (step.layer) {
+    case 'ingest':
+      if (step.params.stream !== undefined) return later('streams its input');
+      if (step.type === 'api') return later('reads an API');
+      if (step.type === 'sql') {
+        if (step.params.connection) return later(`reads connection '${String(step.params.connection)}'`);
+        return bindSql(step, session, {}, report);
+      }
+      return sniffFile(step, pipeline, session, report);
+    case 'transform': {
+      const structure = await checkSqlTables(step, session, report);
+      if (!structure) return undefined;
+      const waiting = Object.values(step.inputs).map((k) => unknown.get(k)).find(Boolean);
+      if (waiting) {
+        if (waiting.why !== 'failed its check') report.note(`its SQL was parsed but not bound to columns: step '${waiting.step}' ${waiting.why}`);
+        return waiting.why === 'failed its check' ? undefined : later(`reads step '${waiting.step}', which ${waiting.why}`);
+      }
+      const missing = Object.values(step.inputs).filter((k) => !schemas.has(k));
+      if (missing.length) return later(`reads ${missing.join(', ')}, not checked here`);
+      return bindSql(step, session, step.inputs, report);
+    }
+    default:
+      return [];
+  }
+}
+
+/** An input file exists (a glob matches) and DuckDB can read it: its columns, by sniffing. */
+async function sniffFile(step: StepConfig, pipeline: Pipeline, session: Session, report: Report): Promise<ColumnSchema[] | Unknown | undefined> {
+  const source = resolvePath(pipeline, step.value);
+  if (isUrl(source)) return { step: step.name, why: 'reads a URL' };
+  let format;
+  try {
+    format = formatOf(step.name, step.value, step.params.format);
+  } catch (err) {
+    report.problem((err as Error).message, (err as { hint?: string }).hint);
+    return undefined;
+  }
+  const glob = /[*?[]/.test(source);
+  const found = glob
+    ? Number((await session.query(`SELECT count(*) AS n FROM glob(${str(source)})`))[0].n) > 0
+    : await access(source).then(() => true, () => false);
+  if (!found) {
+    report.problem(glob ? `no file matches the input ${source}` : `input file not found: ${source}`, `paths are relative to the config folder ${pipeline.baseDir}`);
+    return undefined;
+  }
+  const reader = readerFor(format);
+  const options = (step.params.options ?? {}) as Record<string, unknown>;
+  try {
+    return await session.describeSelect(`SELECT * FROM ${reader.fn}(${str(source)}${namedArgs({ ...reader.defaults, ...options })})`);
+  } catch (err) {
+    report.problem(`cannot read ${source} as ${format}: ${firstLine(err)}`, 'check params.format and params.options (DuckDB reader options)');
+    return undefined;
+  }
+}
+
+/**
+ * The SQL parses, and every table it reads is one of the step's inputs (a name not among them
+ * would fail at run time). Returns undefined when it does not.
+ */
+async function checkSqlTables(step: StepConfig, session: Session, report: Report): Promise<true | undefined> {
+  const s = await readSqlStructure((q) => session.query(q), step.value);
+  if (!s.ok) {
+    report.problem(`SQL syntax error${describePosition(s)}: ${s.message}`, 'fix the SQL in the step\'s value');
+    return undefined;
+  }
+  const aliases = Object.keys(step.inputs);
+  let ok = true;
+  for (const t of s.tables) {
+    if (t.schema !== undefined || t.catalog !== undefined) continue;
+    if (aliases.some((a) => a.toLowerCase() === t.name.toLowerCase())) continue;
+    const near = closest(t.name, aliases);
+    report.problem(`the SQL reads '${t.name}'${describePosition(t)}, which is not one of this step's inputs`,
+      near ? `did you mean '${near}'?` : `add it to the step's inputs, e.g. "inputs": {"${t.name}": "<dataset key>"}${aliases.length ? ` (inputs now: ${aliases.join(', ')})` : ''}`);
+    ok = false;
+  }
+  return ok ? true : undefined;
+}
+
+/** Binds the step's SQL against its inputs' columns (zero-row tables): its output columns. */
+async function bindSql(step: StepConfig, session: Session, inputs: Readonly<Record<string, string>>, report: Report): Promise<ColumnSchema[] | undefined> {
+  if (step.layer === 'ingest') {
+    const s = await readSqlStructure((q) => session.query(q), step.value);
+    if (!s.ok) {
+      report.problem(`SQL syntax error${describePosition(s)}: ${s.message}`, 'fix the SQL in the step\'s value');
+      return undefined;
+    }
+  }
+  try {
+    return await session.describeSelect(step.value, inputs);
+  } catch (err) {
+    const columns = new Map<string, string[] | undefined>();
+    for (const [alias, key] of Object.entries(inputs)) {
+      const described = await session.describe(datasetTable(key)).catch(() => undefined);
+      columns.set(alias, described?.map((c) => c.name));
+    }
+    const e = explainSqlError((err as Error).message, { sql: step.value, tables: columns });
+    report.problem(`${e.message}${describePosition(e)}`, e.hint);
+    return undefined;
+  }
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0].replace(/^\w+ Error: /, '');
+}
