@@ -113,7 +113,9 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs, signal: options.signal, batch });
     if (checkpoints) {
       const committed = new Set(summary.committed);
-      await checkpoints.committed([...summary.results].filter(([, r]) => r.staged.length && r.staged.every((s) => committed.has(s.target))).map(([name]) => name));
+      await checkpoints.committed([...summary.results]
+        .filter(([, r]) => r.staged.length && r.staged.every((s) => committed.has(s.target)))
+        .map(([step, r]) => ({ step, targets: r.staged.map((s) => s.target) })));
     }
     await tracker.saved();
     return { ...summary, runId, plan, record: tracker.record, recordPath: store?.pathOf(runId) };

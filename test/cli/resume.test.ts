@@ -51,6 +51,30 @@ describe('odibi run --resume', () => {
     expect(await readdir(path.join(dir, 'out/bands'))).toHaveLength(1);
   });
 
+  it('writes a committed sink again when its output was deleted or changed by hand since', async () => {
+    const dir = await project();
+    expect((await odibi(['run', 'pipeline.json', '--checkpoint'], { cwd: dir })).code).toBe(0);
+    const [part] = await readdir(path.join(dir, 'out/bands'));
+    await rm(path.join(dir, 'out/bands', part));
+    const resumed = await odibi(['run', 'pipeline.json', '--resume', '--json'], { cwd: dir });
+    expect(resumed.code).toBe(0);
+    const ev = events(resumed.stdout);
+    expect(byStep(ev)).toMatchObject({ enrich: expect.not.stringMatching(/^ran$/), save: 'ran' });
+    expect(ev.find((e) => e.type === 'step_log' && e.step === 'save')?.message).toMatch(/its output .*out\/bands\/.*\.parquet is gone since run \S+ wrote it; writing it again/);
+    expect(await query(`SELECT count(*) AS n FROM read_parquet('${dir}/out/bands/*.parquet')`)).toEqual([{ n: 3 }]);
+
+    // Changed by hand (same name, other content): written again too (an append sink adds a new
+    // part; the changed file is the user's and stays).
+    const [again] = await readdir(path.join(dir, 'out/bands'));
+    await writeFile(path.join(dir, 'out/bands', again), 'not parquet any more');
+    const third = await odibi(['run', 'pipeline.json', '--resume'], { cwd: dir });
+    expect(third.code).toBe(0);
+    expect(third.stdout).toMatch(/was changed since run \S+ wrote it; writing it again/);
+    const parts = (await readdir(path.join(dir, 'out/bands'))).filter((f) => f !== again);
+    expect(parts).toHaveLength(1);
+    expect(await query(`SELECT count(*) AS n FROM read_parquet('${dir}/out/bands/${parts[0]}')`)).toEqual([{ n: 3 }]);
+  });
+
   it('reruns a step whose SQL, function or input file changed, and everything downstream of it', async () => {
     const dir = await project();
     expect((await odibi(['run', 'pipeline.json', '--checkpoint'], { cwd: dir })).code).toBe(0);

@@ -12,7 +12,7 @@ import { datasetTable, type Session } from '../engine/duckdb-engine.js';
 import { errorMessage } from '../errors.js';
 import type { DatasetInfo } from '../exec/events.js';
 import { str } from '../engine/sql.js';
-import type { CheckpointEntry, CheckpointStore } from './store.js';
+import type { CheckpointEntry, CheckpointStore, CommittedOutput } from './store.js';
 
 export interface CheckpointerOptions {
   store: CheckpointStore;
@@ -41,7 +41,15 @@ export class Checkpointer {
     if (problem) this.#o.warn(step.name, `ignoring its checkpoint: ${problem}; running the step instead`);
     if (!entry) return undefined;
     const sink = Object.keys(step.outputs).length === 0;
-    return sink && !entry.committed ? undefined : entry;
+    if (!sink) return entry;
+    if (!entry.committed) return undefined;
+    // A committed sink is skipped only if what it wrote is still there as it was written.
+    const changed = await changedOutput(entry.outputs ?? []);
+    if (changed) {
+      this.#o.warn(step.name, `${changed} since run ${entry.runId} wrote it; writing it again`);
+      return undefined;
+    }
+    return entry;
   }
 
   /** Loads the checkpoint's datasets as the step's outputs; false (with a warning) if it cannot. */
@@ -88,11 +96,28 @@ export class Checkpointer {
     }
   }
 
-  /** The run committed these sinks' writes. */
-  async committed(steps: readonly string[]): Promise<void> {
-    for (const s of steps) {
-      const entry = this.#saved.get(s);
-      if (entry && entry.datasets.length === 0) await this.#o.store.markCommitted(entry).catch(() => undefined);
+  /** The run committed these sinks' writes (`targets`: the files, or tables, each wrote). */
+  async committed(sinks: ReadonlyArray<{ step: string; targets: readonly string[] }>): Promise<void> {
+    for (const { step, targets } of sinks) {
+      const entry = this.#saved.get(step);
+      if (!entry || entry.datasets.length !== 0) continue;
+      // Files are recorded as committed (size, mtime); a table on a connection cannot be looked at.
+      const outputs: CommittedOutput[] = [];
+      for (const t of targets.filter((t) => path.isAbsolute(t))) {
+        const st = await stat(t).catch(() => undefined);
+        if (st?.isFile()) outputs.push({ path: t, size: st.size, mtimeMs: st.mtimeMs });
+      }
+      await this.#o.store.markCommitted(entry, outputs).catch(() => undefined);
     }
   }
+}
+
+/** How the first recorded output differs from what is on disk now, if it does. */
+async function changedOutput(outputs: readonly CommittedOutput[]): Promise<string | undefined> {
+  for (const o of outputs) {
+    const st = await stat(o.path).catch(() => undefined);
+    if (!st) return `its output ${o.path} is gone`;
+    if (st.size !== o.size || st.mtimeMs !== o.mtimeMs) return `its output ${o.path} was changed`;
+  }
+  return undefined;
 }

@@ -33,6 +33,14 @@ export interface CheckpointEntry {
   datasets: CheckpointDataset[];
   /** A sink whose writes were committed by its run (a resumed run need not write them again). */
   committed: boolean;
+  /** The files a committed sink wrote, as they were at commit: a resume checks they still are. */
+  outputs?: CommittedOutput[];
+}
+
+export interface CommittedOutput {
+  path: string;
+  size: number;
+  mtimeMs: number;
 }
 
 /** A checkpoint being written: files go into `dir`, then `publish` makes it visible. */
@@ -48,7 +56,7 @@ export interface CheckpointStore {
   find(step: string, fingerprint: string): Promise<{ entry?: CheckpointEntry; problem?: string }>;
   /** A local path to read one of its datasets from. */
   fileOf(entry: CheckpointEntry, dataset: CheckpointDataset): Promise<string>;
-  markCommitted(entry: CheckpointEntry): Promise<void>;
+  markCommitted(entry: CheckpointEntry, outputs: CommittedOutput[]): Promise<void>;
   list(): Promise<CheckpointEntry[]>;
   remove(entry: CheckpointEntry): Promise<void>;
   /** Folders left by writes that never finished. */
@@ -98,8 +106,8 @@ export class LocalCheckpointStore implements CheckpointStore {
     return path.join(this.#dir(entry.step, entry.fingerprint), dataset.file);
   }
 
-  async markCommitted(entry: CheckpointEntry): Promise<void> {
-    await writeFileAtomic(path.join(this.#dir(entry.step, entry.fingerprint), 'manifest.json'), `${JSON.stringify({ ...entry, committed: true }, null, 2)}\n`);
+  async markCommitted(entry: CheckpointEntry, outputs: CommittedOutput[]): Promise<void> {
+    await writeFileAtomic(path.join(this.#dir(entry.step, entry.fingerprint), 'manifest.json'), `${JSON.stringify({ ...entry, committed: true, outputs }, null, 2)}\n`);
   }
 
   async list(): Promise<CheckpointEntry[]> {
