@@ -44,7 +44,7 @@ describe('pipeline magics', () => {
     expect(cells.sql_broken.reply.evalue).toBe("%%sql: unknown column 'nope' (line 2, column 8 of the cell)");
     const steps = result(cells.steps)['text/plain'];
     expect(steps.match(/per_site/g).length).toBeGreaterThan(0);
-    expect(steps).toMatch(/steps: 8 rows/);
+    expect(steps).toMatch(/pipeline: 8 steps/);
   });
 
   it('%publish writes a JSON file; %connect opens a connection', async () => {
@@ -84,6 +84,15 @@ describe('pipeline magics', () => {
     expect(updates.length).toBeGreaterThan(0);
     expect(updates.at(-1)!.data['text/plain']).toMatch(/run success/);
     expect(result(cells.run)['text/plain']).toMatch(/store_per_site +\| success/);
+    // The summary counts steps, not rows.
+    expect(result(cells.run)['text/plain']).toMatch(/^run success: \d+ steps\n/);
+  });
+
+  it('%run shows the step that is running while it runs, and ends on the final state', () => {
+    const updates = cells.run_slow.outputs.filter((o) => o.type === 'update_display_data').map((o) => String(o.data['text/plain']));
+    expect(updates.some((u) => /^… slow$/m.test(u) && /^✔ ingest_devices /m.test(u))).toBe(true);
+    expect(updates.at(-1)).toMatch(/^✔ slow /m);
+    expect(updates.at(-1)).toMatch(/run success in \d+ ms/);
   });
 
   it('%dag after %run colours steps by status', () => {

@@ -32,6 +32,8 @@ CELLS = {
     'export': '%export pipelines/iot.json',
     'run': '%run',
     'dag_after_run': '%dag',
+    'slow': '%%ts slow --inputs devices\nawait new Promise((r) => setTimeout(r, 700));\nreturn devices.toArray().map((r: any) => r.toJSON());',
+    'run_slow': '%run',
     'template_var': 'const minReadings: number = 490;',
     'sql_template': '%%sql busy --template\nSELECT site FROM per_site WHERE readings > {{minReadings}} ORDER BY site',
     'sql_template_missing': '%%sql busy2 --template\nSELECT {{minReading}} AS x',

@@ -81,15 +81,17 @@ export function selectSteps(dag: Dag, only: readonly string[] = [], skip: readon
   const skipSel = parseSelectors(skip);
   const chosen = onlySel.length ? evaluateSelectors(dag, onlySel) : new Set(dag.order);
   for (const s of evaluateSelectors(dag, skipSel)) chosen.delete(s);
-  const missing: string[] = [];
+  const missing: Array<{ step: string; needs: string }> = [];
   for (const name of chosen) {
     for (const up of dag.upstream.get(name) ?? []) {
-      if (!chosen.has(up)) missing.push(`'${name}' needs '${up}'`);
+      if (!chosen.has(up)) missing.push({ step: name, needs: up });
     }
   }
   if (missing.length) {
-    throw new SelectionError(`the selection leaves out steps that selected steps need: ${missing.join(', ')}`, {
-      hint: 'select upstream steps too with a leading +, e.g. --only +gold, or skip the dependents as well (--skip name+)',
+    // The fix names steps of this pipeline: the first one that lacks its upstream, and what it needs.
+    const { step, needs } = missing[0];
+    throw new SelectionError(`the selection leaves out steps that selected steps need: ${missing.map((m) => `'${m.step}' needs '${m.needs}'`).join(', ')}`, {
+      hint: `select upstream steps too with a leading +, e.g. --only +${step}, or skip what depends on it as well, e.g. --skip ${needs}+`,
     });
   }
   return chosen;

@@ -25,5 +25,5 @@ export function renderSummary(result: RunResult): MimeBundle {
     step: s.name, status: s.status, rows_in: s.rowsIn ?? '', rows_out: s.rowsOut ?? '', ms: s.durationMs ?? '', note: s.error?.message.split('\n')[0] ?? s.skipDetail ?? '',
   }));
   const schema = ['step', 'status', 'rows_in', 'rows_out', 'ms', 'note'].map((name) => ({ name, type: '' }));
-  return previewBundle({ key: `run ${result.status}`, rows: rows.length, schema, sample: rows });
+  return previewBundle({ key: `run ${result.status}`, rows: rows.length, schema, sample: rows, noun: 'step' });
 }

@@ -6,6 +6,8 @@ export interface Preview {
   rows: number;
   schema: { name: string; type: string }[];
   sample: Record<string, unknown>[];
+  /** What one row is, for the caption (default "row"): a run summary counts steps. */
+  noun?: string;
 }
 
 function escapeHtml(s: string): string {
@@ -21,7 +23,8 @@ function cell(v: unknown): string {
 
 export function previewBundle(p: Preview): MimeBundle {
   const shown = p.sample.length;
-  const caption = `${p.key}: ${p.rows.toLocaleString('en-US')} row${p.rows === 1 ? '' : 's'}${shown < p.rows ? ` (first ${shown} shown)` : ''}`;
+  const noun = p.noun ?? 'row';
+  const caption = `${p.key}: ${p.rows.toLocaleString('en-US')} ${noun}${p.rows === 1 ? '' : 's'}${shown < p.rows ? ` (first ${shown} shown)` : ''}`;
   const head = p.schema.map((c) => `<th>${escapeHtml(c.name)}<br><small style="font-weight:normal;opacity:.7">${escapeHtml(c.type)}</small></th>`).join('');
   const body = p.sample.map((r) => `<tr>${p.schema.map((c) => `<td>${escapeHtml(cell(r[c.name]))}</td>`).join('')}</tr>`).join('\n');
   const html = `<div class="odibi-table"><table><caption style="caption-side:top;text-align:left">${escapeHtml(caption)}</caption><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;

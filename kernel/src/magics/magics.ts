@@ -8,6 +8,7 @@ import { dagOf, declareStep, didYouMean, errorMessage, MagicUsageError, OdibiErr
 import { previewBundle } from '../display/table.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 import { renderProgress, renderSummary } from '../display/run-progress.js';
+import { throttle } from '../display/throttle.js';
 import { chartBundle, chartValues, fieldType, MARKS } from '../display/chart.js';
 import { BackgroundJobs, JobError, SCHEDULE_USAGE, STREAM_USAGE } from './jobs.js';
 
@@ -114,7 +115,7 @@ const MAGICS: Record<string, MagicSpec> = {
       if (defs.length === 0) return text('no steps yet: start with %ingest <key> <path>');
       const rows = defs.map((s) => ({ step: s.name, layer: s.layer, type: s.type, inputs: Object.values(s.inputs).join(', '), outputs: Object.values(s.outputs).join(', '), value: s.value.length > 60 ? `${s.value.slice(0, 57)}...` : s.value }));
       const schema = ['step', 'layer', 'type', 'inputs', 'outputs', 'value'].map((name) => ({ name, type: '' }));
-      return previewBundle({ key: 'steps', rows: rows.length, schema, sample: rows });
+      return previewBundle({ key: 'pipeline', rows: rows.length, schema, sample: rows, noun: 'step' });
     },
   },
   dag: {
@@ -135,17 +136,15 @@ const MAGICS: Record<string, MagicSpec> = {
       const displayId = `odibi-run-${Date.now()}`;
       const events: RunEvent[] = [];
       ctx.sink.display(renderProgress(events), {}, displayId);
-      let last = 0;
+      // At most one redraw per 100 ms, the latest state always within 100 ms, the end at once.
+      const redraw = throttle(() => ctx.sink.updateDisplay(renderProgress(events), {}, displayId), 100);
       const result = await ctx.session.run({
         only: values.only as string[] | undefined,
         skip: values.skip as string[] | undefined,
         hooks: [(e) => {
           events.push(e);
-          // Redraw at most every 100 ms, and always at the end.
-          if (e.type === 'run_end' || Date.now() - last > 100) {
-            last = Date.now();
-            ctx.sink.updateDisplay(renderProgress(events), {}, displayId);
-          }
+          if (e.type === 'run_end') redraw.flush();
+          else redraw.poke();
         }],
       });
       ctx.memory.lastRun = new Map(Object.values(result.record.steps).map((st) => [st.name, st.status]));
