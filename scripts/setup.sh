@@ -18,6 +18,8 @@ if [ "${1:-}" = "--system" ]; then
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || packages+=(postgresql)
   # The site's browser tests drive Debian's Chromium (playwright-core; no browser download).
   [ -x /usr/bin/chromium ] || packages+=(chromium)
+  # Jupyter's kernel conformance suite (test/kernel/conformance.test.ts).
+  [ -d /usr/lib/python3/dist-packages/jupyter_kernel_test ] || packages+=(python3-jupyter-kernel-test)
 fi
 if [ "${1:-}" = "--system" ] || [ "${1:-}" = "--jupyter" ]; then
   [ -x /usr/bin/jupyter-nbconvert ] || packages+=(jupyter-client jupyter-nbconvert python3-nbclient jupyter-notebook python3-ipykernel)

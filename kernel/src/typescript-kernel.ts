@@ -129,10 +129,13 @@ export class TypeScriptKernel implements KernelHandler {
     return value ? { status: 'ok', data: this.render(value.v) } : { status: 'ok' };
   }
 
-  /** A value as a mime bundle: the custom renderer's types plus text/plain. */
+  /**
+   * A value as a mime bundle: the custom renderer's types plus text/plain as Node's REPL shows it
+   * (a string in quotes, `'ab'`, as Jupyter's kernel tests and tslab expect).
+   */
   render(value: unknown): MimeBundle {
     const rich = this.#renderValue?.(value) ?? {};
-    return { 'text/plain': typeof value === 'string' ? value : inspect(value, { depth: 4, colors: false, maxArrayLength: 100 }), ...rich };
+    return { 'text/plain': inspect(value, { depth: 4, colors: false, maxArrayLength: 100 }), ...rich };
   }
 
   complete(code: string, cursorPos: number) {

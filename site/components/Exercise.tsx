@@ -7,6 +7,7 @@
  */
 import { useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { KernelNotice } from './KernelNotice';
+import { inspectedString } from '@/lib/content/inspected';
 import { markPassed, useProgress } from './progress';
 import { Outputs } from './Outputs';
 import { usePage } from './page-context';
@@ -48,7 +49,8 @@ export function Exercise({ id, title, starter, solution, check, hints = [], chil
         return;
       }
       const { done, outputs } = await runner.run(check, { quiet: true });
-      const text = outputs.map((o) => (o.kind === 'text' ? o.text : o.kind === 'error' ? `${o.ename}: ${o.evalue}` : '')).join('').trim();
+      // The check's value is a JSON string, shown by the kernel as Node shows strings ('…').
+      const text = inspectedString(outputs.map((o) => (o.kind === 'text' ? o.text : o.kind === 'error' ? `${o.ename}: ${o.evalue}` : '')).join('').trim());
       let v: Verdict;
       try {
         v = done.status === 'ok' ? (JSON.parse(text) as Verdict) : { pass: false, message: text || statusText(done) };

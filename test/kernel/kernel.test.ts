@@ -79,7 +79,7 @@ describe('odibi kernel over jupyter_client', () => {
     expect(r.after_sync_interrupt.reply.status).toBe('ok');
     expect(r.after_sync_interrupt.outputs.find((o) => o.type === 'execute_result')?.data['text/plain']).toBe('84');
     expect(r.async_interrupt.reply).toMatchObject({ status: 'error', ename: 'Interrupted' });
-    expect(r.after_async_interrupt.outputs.find((o) => o.type === 'execute_result')?.data['text/plain']).toBe('still alive');
+    expect(r.after_async_interrupt.outputs.find((o) => o.type === 'execute_result')?.data['text/plain']).toBe("'still alive'");
   });
 
   it('interrupts a long DuckDB query in a magic, and stays usable', () => {

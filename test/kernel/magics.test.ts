@@ -54,7 +54,7 @@ describe('pipeline magics', () => {
   });
 
   it('TypeScript cells read notebook data with odibi.rows and odibi.table', () => {
-    expect(result(cells.rows)['text/plain']).toBe('office-hq,plant-north');
+    expect(result(cells.rows)['text/plain']).toBe("'office-hq,plant-north'");
     expect(result(cells.table)['text/plain']).toBe('12');
   });
 

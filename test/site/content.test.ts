@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DATA_DIR, EXAMPLES_DIR, startSiteKernels } from '../helpers/site-kernels.js';
 import { KernelGateway } from '../../site/lib/kernel/gateway.js';
 import { lessonSteps } from '../../site/lib/content/extract.js';
+import { inspectedString } from '../../site/lib/content/inspected.js';
 import { listLessons } from '../../site/lib/content/lessons.js';
 import { getNotebook, listNotebooks } from '../../site/lib/content/notebooks.js';
 
@@ -31,7 +32,7 @@ async function run(page: string, code: string) {
   return { ...result, text };
 }
 
-const verdict = (text: string) => JSON.parse(text.trim()) as { pass: boolean; message: string };
+const verdict = (text: string) => JSON.parse(inspectedString(text.trim())) as { pass: boolean; message: string };
 
 describe('lessons', async () => {
   const lessons = await listLessons();

@@ -44,11 +44,11 @@ async function run(g: KernelGateway, visitor: string, page: string, code: string
 describe('kernel gateway', () => {
   it('gives each visitor a sandboxed kernel and a folder of their own; cells of a page share one', async () => {
     const g = gateway();
-    expect((await run(g, 'ann', 'lessons/a', 'const who = "ann"; who')).text).toBe('ann');
-    expect((await run(g, 'ann', 'lessons/a', 'who + "!"')).text).toBe('ann!');
+    expect((await run(g, 'ann', 'lessons/a', 'const who = "ann"; who')).text).toBe("'ann'");
+    expect((await run(g, 'ann', 'lessons/a', 'who + "!"')).text).toBe("'ann!'");
     // Bob's kernel has never heard of ann's variable.
     expect((await run(g, 'bob', 'lessons/a', 'who')).text).toBe("TypeScriptError: 1:1 - Cannot find name 'who'.");
-    expect((await run(g, 'bob', 'lessons/a', 'process.cwd()')).text).toBe('/home/learner/lessons');
+    expect((await run(g, 'bob', 'lessons/a', 'process.cwd()')).text).toBe("'/home/learner/lessons'");
     expect((await run(g, 'bob', 'lessons/a', '%ingest devices data/devices.csv')).status).toBe('ok');
     const uids = [(await run(g, 'ann', 'lessons/a', 'process.getuid()')).text, (await run(g, 'bob', 'lessons/a', 'process.getuid()')).text];
     expect(uids.map(Number).every((u) => u >= 61000)).toBe(true);
@@ -106,13 +106,13 @@ describe('kernel gateway', () => {
     const starving = await run(g, 'e', 'lessons/a', 'for (;;) await Promise.resolve();');
     expect(starving.status).toBe('timeout');
     expect(starving.message).toMatch(/kept running after it was interrupted, so its kernel was restarted/);
-    expect((await run(g, 'e', 'lessons/a', '(globalThis as any).kept ?? "gone"', { after: starving.kernel })).text).toBe('gone');
+    expect((await run(g, 'e', 'lessons/a', '(globalThis as any).kept ?? "gone"', { after: starving.kernel })).text).toBe("'gone'");
     // The cell's promise is interrupted, but a timer it started keeps a core busy.
     await run(g, 'e', 'lessons/a', '(globalThis as any).kept = 7');
     const background = await run(g, 'e', 'lessons/a', 'setInterval(() => { const t = Date.now(); while (Date.now() - t < 95) {} }, 100); await new Promise(() => {});');
     expect(background.status).toBe('timeout');
     expect(background.message).toMatch(/so its kernel was restarted/);
-    expect((await run(g, 'e', 'lessons/a', '(globalThis as any).kept ?? "gone"', { after: background.kernel })).text).toBe('gone');
+    expect((await run(g, 'e', 'lessons/a', '(globalThis as any).kept ?? "gone"', { after: background.kernel })).text).toBe("'gone'");
   }, 120_000);
 
   it('tells the cell that ran the kernel out of memory, and the kernel comes back empty', async () => {
@@ -121,7 +121,7 @@ describe('kernel gateway', () => {
     const r = await run(g, 'm', 'lessons/a', 'const hog: Buffer[] = []; for (let i = 0; i < 100; i++) hog.push(Buffer.alloc(50e6, 1)); hog.length');
     expect(r.status).toBe('lost');
     expect(r.message).toBe('The kernel for this page was restarted: it used more than its 640 MiB of memory. Everything the cells above defined is gone.');
-    expect((await run(g, 'm', 'lessons/a', '(globalThis as any).kept ?? "gone"', { after: r.kernel })).text).toBe('gone');
+    expect((await run(g, 'm', 'lessons/a', '(globalThis as any).kept ?? "gone"', { after: r.kernel })).text).toBe("'gone'");
   }, 120_000);
 
   it('says which limit a cell ran into: the disk quota, the process limit, DuckDB\'s memory', async () => {
@@ -164,7 +164,7 @@ describe('kernel gateway', () => {
     const back = await run(g, 'h', 'lessons/a', '1', { after: r.kernel });
     expect(back.status).toBe('lost');
     expect(back.message).toMatch(/it was idle for \d+ seconds and was shut down/);
-    expect((await run(g, 'h', 'lessons/a', 'typeof globalThis')).text).toBe('object');
+    expect((await run(g, 'h', 'lessons/a', 'typeof globalThis')).text).toBe("'object'");
   }, 90_000);
 
   it('releases a page\'s kernel when the learner leaves', async () => {

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import * as zmq from 'zeromq';
 import type { KernelHandler } from './handler.js';
+import { History, type HistoryQuery } from './history.js';
 import { IopubSink } from './iopub-sink.js';
 import { SendQueue } from './send-queue.js';
 import { child, decode, encode, PROTOCOL_VERSION, type Message } from './wire.js';
@@ -43,6 +44,7 @@ export class KernelServer {
   readonly #controlOut = new SendQueue(this.#control);
   readonly #iopubOut = new SendQueue(this.#iopub);
   #executionCount = 0;
+  readonly #history = new History();
   #shellQueue: Promise<void> = Promise.resolve();
   #closed = false;
   #resolveClosed!: () => void;
@@ -144,7 +146,7 @@ export class KernelServer {
       case 'comm_info_request':
         return this.#reply(out, msg, 'comm_info_reply', { status: 'ok', comms: {} });
       case 'history_request':
-        return this.#reply(out, msg, 'history_reply', { status: 'ok', history: [] });
+        return this.#reply(out, msg, 'history_reply', { status: 'ok', history: this.#history.query(c as HistoryQuery) });
       case 'interrupt_request':
         this.#handler.interrupt();
         return this.#reply(out, msg, 'interrupt_reply', { status: 'ok' });
@@ -161,8 +163,10 @@ export class KernelServer {
     const c = msg.content as { code?: string; silent?: boolean; store_history?: boolean };
     const code = String(c.code ?? '');
     const silent = Boolean(c.silent);
-    if (!silent && c.store_history !== false) this.#executionCount++;
+    const stored = !silent && c.store_history !== false;
+    if (stored) this.#executionCount++;
     const count = this.#executionCount;
+    if (stored) this.#history.add({ line: count, input: code });
     if (!silent) this.#publish(msg, 'execute_input', { code, execution_count: count });
     // Hand busy and execute_input to ZeroMQ before the cell's synchronous work starts, so the client
     // reads them while the cell runs instead of after it (they were queued but not yet sent).
@@ -172,6 +176,7 @@ export class KernelServer {
     sink.flush();
     if (result.status === 'ok') {
       if (result.data && !silent) this.#publish(msg, 'execute_result', { execution_count: count, data: result.data, metadata: result.metadata ?? {} });
+      if (stored && typeof result.data?.['text/plain'] === 'string') this.#history.setOutput(count, result.data['text/plain']);
       this.#reply(out, msg, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
     } else {
       this.#publish(msg, 'error', { ename: result.ename, evalue: result.evalue, traceback: result.traceback });
