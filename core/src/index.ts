@@ -59,10 +59,11 @@ export { NotebookSession } from './interactive/notebook-session.js';
 export type { DefineResult, StepFields, NotebookSessionOptions } from './interactive/notebook-session.js';
 export { parseMagic, splitArgs } from './interactive/magic-parse.js';
 export type { MagicCall } from './interactive/magic-parse.js';
+export { datasetDeclarations, type DatasetSchema } from './interactive/dataset-types.js';
 export { declareStep, stepFromMagic, upsertStep, MagicUsageError, STEP_MAGICS } from './interactive/magic-steps.js';
 export { readSqlStructure, type SqlStructure, type SqlSyntaxError, type TableRef } from './sql/structure.js';
 export type { MagicStep } from './interactive/magic-steps.js';
-export { writeFunctionModule } from './interactive/function-module.js';
+export { identifier, writeFunctionModule } from './interactive/function-module.js';
 export { convertNotebook } from './interactive/convert-notebook.js';
 export type { ConvertOptions, ConvertResult } from './interactive/convert-notebook.js';
 

@@ -86,6 +86,13 @@ export class TypeScriptKernel implements KernelHandler {
     this.#executor.locals[name] = value;
   }
 
+  /** Runs declarations (types, `declare const`) silently, so later cells type-check against them. */
+  async declare(declarations: string): Promise<void> {
+    const quiet: OutputSink = { stream: () => undefined, display: () => undefined, updateDisplay: () => undefined, clearOutput: () => undefined };
+    const r = await this.execute(declarations, quiet);
+    if (r.status === 'error') throw new Error(`declaring types failed: ${r.evalue}`);
+  }
+
   /** A top-level variable of the cells run so far. */
   variable(name: string): { found: boolean; value?: unknown; names: string[] } {
     const locals = this.#executor.locals;

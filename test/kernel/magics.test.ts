@@ -80,6 +80,8 @@ describe('pipeline magics', () => {
   it('%dag draws an SVG with mermaid text; %run shows live progress and a summary', () => {
     expect(result(cells.dag)['image/svg+xml']).toMatch(/^<svg/);
     expect(result(cells.dag)['text/plain']).toMatch(/^flowchart LR/);
+    // In Notebook and Lab: scaled to the output width, never below 75% (legible labels), scrolling past that.
+    expect(result(cells.dag)['text/html']).toMatch(/^<div class="odibi-dag" style="overflow-x:auto;max-width:100%"><div style="width:100%;min-width:\d+px;max-width:\d+px"><svg /);
     const updates = cells.run.outputs.filter((o) => o.type === 'update_display_data');
     expect(updates.length).toBeGreaterThan(0);
     expect(updates.at(-1)!.data['text/plain']).toMatch(/run success/);

@@ -8,23 +8,17 @@ import {
   Uint16, Uint32, Uint64, Uint8, Utf8, Type, vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
 import type { ColumnSchema, JsColumns } from './duckdb-engine.js';
+import { arrowTypeName, type ArrowTypeName } from './type-names.js';
+
+const ARROW_TYPES: Record<ArrowTypeName, () => DataType> = {
+  Bool: () => new Bool(), Int8: () => new Int8(), Int16: () => new Int16(), Int32: () => new Int32(), Int64: () => new Int64(),
+  Uint8: () => new Uint8(), Uint16: () => new Uint16(), Uint32: () => new Uint32(), Uint64: () => new Uint64(),
+  Float32: () => new Float32(), Float64: () => new Float64(), DateDay: () => new DateDay(),
+  TimestampMillisecond: () => new TimestampMillisecond(), Utf8: () => new Utf8(),
+};
 
 function arrowTypeFor(duckType: string): DataType {
-  const t = duckType.toUpperCase();
-  if (t === 'BOOLEAN') return new Bool();
-  if (t === 'TINYINT') return new Int8();
-  if (t === 'SMALLINT') return new Int16();
-  if (t === 'INTEGER') return new Int32();
-  if (t === 'BIGINT') return new Int64();
-  if (t === 'UTINYINT') return new Uint8();
-  if (t === 'USMALLINT') return new Uint16();
-  if (t === 'UINTEGER') return new Uint32();
-  if (t === 'UBIGINT') return new Uint64();
-  if (t === 'FLOAT') return new Float32();
-  if (t === 'DOUBLE' || t.startsWith('DECIMAL') || t === 'HUGEINT' || t === 'UHUGEINT') return new Float64();
-  if (t === 'DATE') return new DateDay();
-  if (t.startsWith('TIMESTAMP')) return new TimestampMillisecond();
-  return new Utf8();
+  return ARROW_TYPES[arrowTypeName(duckType)]();
 }
 
 function toArrowValue(v: unknown, type: DataType): unknown {

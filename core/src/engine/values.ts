@@ -17,12 +17,3 @@ export function jsonSafeRow(row: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
-/** Row values for TypeScript users: BIGINTs that fit become plain numbers; Dates stay Dates. */
-export function friendlyRow(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(row)) {
-    const v = row[k];
-    out[k] = typeof v === 'bigint' && Number.isSafeInteger(Number(v)) ? Number(v) : v;
-  }
-  return out;
-}

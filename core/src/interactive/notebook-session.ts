@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pipeline, RawStep, StepConfig } from '../config/model.js';
 import { validatePipeline } from '../config/validate.js';
-import { DuckDBEngine, datasetTable } from '../engine/duckdb-engine.js';
+import { DuckDBEngine, datasetTable, type ColumnSchema } from '../engine/duckdb-engine.js';
+import type { DatasetSchema } from './dataset-types.js';
 import { errorMessage } from '../errors.js';
-import { friendlyRow } from '../engine/values.js';
 import type { DatasetInfo } from '../exec/events.js';
 import type { PlannedStep } from '../graph/plan.js';
 import { runPipeline, type RunOptions, type RunResult } from '../run.js';
@@ -50,6 +50,8 @@ export class NotebookSession {
   readonly #tmpDir: string;
   /** Definitions in the order they were first made, keyed by step name. */
   readonly #steps = new Map<string, StepFields>();
+  /** Columns of each dataset defined so far, from the step that made it. */
+  readonly #schemas = new Map<string, ColumnSchema[]>();
   #running: AbortController | undefined;
 
   private constructor(baseDir: string, engine: DuckDBEngine, runner: DuckDBStepRunner, tmpDir: string) {
@@ -67,6 +69,11 @@ export class NotebookSession {
     // 20 sample rows: the step's own measurement is the preview a magic shows, with no second query.
     const runner = new DuckDBStepRunner({ pipeline, engine, runId: 'notebook', tmpDir, sampleRows: PREVIEW_ROWS, log: options.log ?? (() => undefined) });
     return new NotebookSession(baseDir, engine, runner, tmpDir);
+  }
+
+  /** Each dataset's columns, in definition order (for the kernel's declared row types). */
+  datasetSchemas(): DatasetSchema[] {
+    return this.keys().map((key) => ({ key, schema: this.#schemas.get(key) ?? [] }));
   }
 
   /** Dataset keys defined so far, in definition order. */
@@ -101,6 +108,7 @@ export class NotebookSession {
       for (const action of result.staged) await action.commit();
       this.#steps.clear();
       for (const [k, v] of next) this.#steps.set(k, v);
+      for (const out of result.outputs) this.#schemas.set(out.key, out.schema);
       return { step, outputs: result.outputs, rowsOut: result.rowsOut, replaced };
     } finally {
       this.#running = undefined;
@@ -117,13 +125,16 @@ export class NotebookSession {
     }
   }
 
-  /** Rows of a dataset (all, or the first `limit`) as JS objects (safe BIGINTs as numbers). */
+  /**
+   * Rows of a dataset (all, or the first `limit`) as JS objects, with the values DuckDB gives
+   * JavaScript (BIGINT → bigint, TIMESTAMP and DATE → Date…): what the declared row types say.
+   */
   async rows(key: string, limit?: number): Promise<Record<string, unknown>[]> {
     this.#assertKey(key);
     const session = await this.#engine.session();
     try {
       const rows = await session.query(`SELECT * FROM ${datasetTable(key)}${limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(limit))}`}`);
-      return rows.map(friendlyRow);
+      return rows;
     } finally {
       session.close();
     }

@@ -9,6 +9,7 @@ import { previewBundle } from '../display/table.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 import { renderProgress, renderSummary } from '../display/run-progress.js';
 import { throttle } from '../display/throttle.js';
+import { dagBundle } from '../display/dag.js';
 import { chartBundle, chartValues, fieldType, MARKS } from '../display/chart.js';
 import { BackgroundJobs, JobError, SCHEDULE_USAGE, STREAM_USAGE } from './jobs.js';
 
@@ -124,7 +125,7 @@ const MAGICS: Record<string, MagicSpec> = {
     summary: "draw the notebook's pipeline (SVG, same layout as `odibi dag`)",
     async run(ctx) {
       const dag = dagOf(ctx.session.pipeline());
-      return { 'image/svg+xml': toSvg(dag, { states: ctx.memory.lastRun }), 'text/plain': toMermaid(dag) };
+      return dagBundle(toSvg(dag, { states: ctx.memory.lastRun }), toMermaid(dag));
     },
   },
   run: {

@@ -45,7 +45,7 @@ export interface KernelInfo {
 export interface KernelHandler {
   info(): KernelInfo;
   execute(code: string, sink: OutputSink, options: { silent: boolean; executionCount: number }): Promise<ExecuteResult>;
-  complete(code: string, cursorPos: number): CompleteResult;
+  complete(code: string, cursorPos: number): CompleteResult | Promise<CompleteResult>;
   inspect(code: string, cursorPos: number): InspectResult;
   isComplete(code: string): { status: 'complete' | 'incomplete' | 'invalid' | 'unknown'; indent?: string };
   /** Stop the running execution (SIGINT from the client or an interrupt_request). */

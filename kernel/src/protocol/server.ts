@@ -134,7 +134,7 @@ export class KernelServer {
       case 'execute_request':
         return this.#execute(msg, out);
       case 'complete_request': {
-        const r = this.#handler.complete(String(c.code ?? ''), Number(c.cursor_pos ?? 0));
+        const r = await this.#handler.complete(String(c.code ?? ''), Number(c.cursor_pos ?? 0));
         return this.#reply(out, msg, 'complete_reply', { status: 'ok', matches: r.matches, cursor_start: r.cursorStart, cursor_end: r.cursorEnd, metadata: {} });
       }
       case 'inspect_request': {

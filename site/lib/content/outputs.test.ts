@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { fromBundle, fromJupyter, mergeStreams } from './outputs';
 
 describe('outputs', () => {
-  it('shows the richest form: an HTML table, else an SVG chart, else text', () => {
+  it('shows an SVG (a chart, a DAG with its HTML wrapper) as an image, else an HTML table, else text', () => {
     expect(fromBundle({ 'text/html': '<table/>', 'text/plain': 't' })).toEqual({ kind: 'html', html: '<table/>' });
+    expect(fromBundle({ 'text/html': '<div><svg/></div>', 'image/svg+xml': '<svg/>', 'text/plain': 'flowchart LR' })).toEqual({ kind: 'svg', svg: '<svg/>', alt: 'flowchart LR' });
     expect(fromBundle({ 'application/vnd.vegalite.v5+json': {}, 'image/svg+xml': ['<svg>', '</svg>'], 'text/plain': 'bar chart of x' })).toEqual({ kind: 'svg', svg: '<svg></svg>', alt: 'bar chart of x' });
     expect(fromBundle({ 'text/plain': '42' })).toEqual({ kind: 'text', text: '42' });
   });

@@ -21,10 +21,14 @@ function joined(v: unknown): string {
   return Array.isArray(v) ? v.join('') : String(v ?? '');
 }
 
-/** A display_data / execute_result bundle → what to show. SVG stands in for a vega-lite chart. */
+/**
+ * A display_data / execute_result bundle → what to show. SVG comes first (it stands in for a
+ * vega-lite chart, and a DAG's HTML is only a scaling wrapper around the same SVG): as an image
+ * its scripts never run, and the page frames it at its own size.
+ */
 export function fromBundle(data: MimeBundle): ShownOutput | undefined {
-  if (data['text/html'] !== undefined) return { kind: 'html', html: joined(data['text/html']) };
   if (data['image/svg+xml'] !== undefined) return { kind: 'svg', svg: joined(data['image/svg+xml']), alt: joined(data['text/plain']) || 'chart' };
+  if (data['text/html'] !== undefined) return { kind: 'html', html: joined(data['text/html']) };
   if (data['text/plain'] !== undefined) return { kind: 'text', text: joined(data['text/plain']) };
   return undefined;
 }
