@@ -190,9 +190,11 @@ export function errorOf(errors: unknown[][]): ErrorResult {
   return { status: 'error', ename: 'TypeScriptError', evalue: lines.join('\n') || 'the cell failed', traceback: lines };
 }
 
-/** The stack without the kernel's own frames (vm, tslab, this package): what the user's code did. */
+/** Frames of the kernel's own machinery: vm, tslab, this package, the core, Node's internals. */
+const INTERNAL_FRAME = /node:vm|node:internal|sigintHandlersWrap|tslab[\\/]dist|kernel[\\/]dist|core[\\/]dist|@odibi[\\/]/;
+
+/** The stack of what the user's code did: the message, and only the frames in the cell. */
 function userFrames(stack: string): string[] {
   const lines = stack.split('\n');
-  const cut = lines.findIndex((l) => /^\s+at /.test(l) && /node:vm|sigintHandlersWrap|tslab[\\/]dist|kernel[\\/]dist/.test(l));
-  return cut < 0 ? lines : lines.slice(0, cut);
+  return lines.filter((l) => !(/^\s+at /.test(l) && INTERNAL_FRAME.test(l)));
 }

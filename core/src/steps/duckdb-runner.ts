@@ -141,7 +141,8 @@ export class DuckDBStepRunner implements StepRunner {
 
 function wrap(step: StepConfig, err: unknown, columnsOf: (key: string) => string[] | undefined): Error {
   if (err instanceof StepError) return err;
-  const message = (err instanceof Error ? err.message : String(err)).trim();
+  // Never ODIBI's own names for datasets (memory.odibi_data."x"): the key the user wrote.
+  const message = (err instanceof Error ? err.message : String(err)).trim().replace(/memory\.odibi_data\.("(?:[^"]|"")+"|\w+)/g, (_m, n: string) => (n.startsWith('"') ? n.slice(1, -1).replace(/""/g, '"') : n));
   // A SQL step's DuckDB error, in the terms of the SQL the user wrote.
   const sqlStep = step.type === 'sql' && !step.params.connection && (step.layer === 'transform' || step.layer === 'ingest');
   if (sqlStep && /^(Parser|Binder|Catalog) Error/.test(message)) {
