@@ -97,6 +97,17 @@ describe('pipeline magics', () => {
     expect(updates.at(-1)).toMatch(/run success in \d+ ms/);
   });
 
+  it('types each dataset from its DuckDB schema: values, unknown keys and columns, completion', () => {
+    // count(*) is a BIGINT: DuckDB gives JavaScript a bigint, and the declared type says so.
+    expect(result(cells.typed_value)['text/plain']).toBe("'bigint'");
+    expect(cells.typed_bad_key.reply.evalue).toBe("1:28 - unknown dataset 'per_sight'; did you mean 'per_site'?");
+    expect(cells.typed_bad_column.reply.evalue).toBe("1:45 - unknown column 'readngs'; did you mean 'readings'?");
+    const completions = (cells as unknown as { completions: Record<string, string[]> }).completions;
+    expect(completions.key).toContain('per_site');
+    expect(completions.column).toContain('readings');
+    expect(completions.sql).toContain('site');
+  });
+
   it('%dag after %run colours steps by status', () => {
     expect(result(cells.dag_after_run)['image/svg+xml']).toContain('state-success');
     expect(result(cells.dag)['image/svg+xml']).not.toContain('state-success');

@@ -32,6 +32,9 @@ CELLS = {
     'export': '%export pipelines/iot.json',
     'run': '%run',
     'dag_after_run': '%dag',
+    'typed_value': 'const sites = await odibi.rows("per_site");\ntypeof sites[0].readings',
+    'typed_bad_key': 'const x = await odibi.rows("per_sight");',
+    'typed_bad_column': 'const y = (await odibi.rows("per_site"))[0].readngs;',
     'slow': '%%ts slow --inputs devices\nawait new Promise((r) => setTimeout(r, 700));\nreturn devices.toArray().map((r: any) => r.toJSON());',
     'run_slow': '%run',
     'template_var': 'const minReadings: number = 490;',
@@ -53,9 +56,21 @@ def main():
     def run(code):
         return run_cell(km, kc, code)
 
+    def complete(code):
+        kc.complete(code, len(code))
+        while True:
+            reply = kc.get_shell_msg(timeout=30)
+            if reply['msg_type'] == 'complete_reply':
+                return reply['content']['matches']
+
     try:
         for name, code in CELLS.items():
             results[name] = run(code)
+        results['completions'] = {
+            'key': complete('await odibi.rows("per_s'),
+            'column': complete('const z = (await odibi.rows("per_site"))[0].re'),
+            'sql': complete('%%sql q\nSELECT si'),
+        }
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
