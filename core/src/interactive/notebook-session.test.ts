@@ -34,7 +34,8 @@ describe('NotebookSession', () => {
     expect(ingest.outputs[0]).toMatchObject({ key: 'sales', rows: 3 });
     const totals = await nb.define({ layer: 'transform', name: 'totals', value: 'SELECT region, sum(amount) AS total FROM sales GROUP BY region ORDER BY region', inputs: { sales: 'sales' }, outputs: { data: 'totals' } });
     expect(totals.outputs[0].sample).toEqual([{ region: 'north', total: 15 }, { region: 'south', total: 20 }]);
-    expect(await nb.rows('totals', 1)).toEqual([{ region: 'north', total: 15 }]);
+    // DuckDB's own JavaScript values: a sum of integers is a HUGEINT/BIGINT, a bigint.
+    expect(await nb.rows('totals', 1)).toEqual([{ region: 'north', total: 15n }]);
     expect((await nb.table('sales')).numRows).toBe(3);
   });
 
@@ -42,14 +43,14 @@ describe('NotebookSession', () => {
     const r = await nb.define({ layer: 'transform', name: 'totals', value: 'SELECT region, max(amount) AS total FROM sales GROUP BY region ORDER BY region', inputs: { sales: 'sales' }, outputs: { data: 'totals' } });
     expect(r.replaced).toBe(true);
     expect(nb.definitions().map((d) => d.name)).toEqual(['ingest_sales', 'totals']);
-    expect(await nb.rows('totals')).toEqual([{ region: 'north', total: 10 }, { region: 'south', total: 20 }]);
+    expect(await nb.rows('totals')).toEqual([{ region: 'north', total: 10n }, { region: 'south', total: 20n }]);
   });
 
   it('records nothing when a definition fails, keeping the earlier one', async () => {
     await expect(nb.define({ layer: 'transform', name: 'totals', value: 'SELECT nope FROM sales', inputs: { sales: 'sales' }, outputs: { data: 'totals' } })).rejects.toThrow(/nope/);
     await expect(nb.define({ layer: 'transform', name: 'bad', value: 'SELECT 1', inputs: { x: 'missing' }, outputs: { data: 'bad' } })).rejects.toThrow(/no step produces/);
     expect(nb.definitions().map((d) => d.name)).toEqual(['ingest_sales', 'totals']);
-    expect(await nb.rows('totals')).toEqual([{ region: 'north', total: 10 }, { region: 'south', total: 20 }]);
+    expect(await nb.rows('totals')).toEqual([{ region: 'north', total: 10n }, { region: 'south', total: 20n }]);
   });
 
   it('exports a config with paths relative to the exported file that runs to the same result', async () => {
