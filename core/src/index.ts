@@ -7,9 +7,9 @@
  */
 
 /** Configs */
-export { loadPipeline, readRawPipeline } from './config/load.js';
+export { readRawPipeline } from './config/load.js';
+export { loadPipeline, validatePipeline } from './load/pipeline.js';
 export type { LoadOptions } from './config/load.js';
-export { validatePipeline } from './config/validate.js';
 export type { ValidatedPipeline } from './config/validate.js';
 export { LAYERS, STEP_TYPES } from './config/model.js';
 export type { Layer, Pipeline, StepConfig, StepType, RawPipeline, RawStep } from './config/model.js';
@@ -33,11 +33,11 @@ export type * from './exec/events.js';
 export { startStream, runContinuous, StreamHandle } from './stream/stream.js';
 export type { StreamOptions, StreamStatus, StreamSummary, FaultPoint } from './stream/stream.js';
 export type * from './stream/events.js';
-export { ManualClock, systemClock } from './stream/clock.js';
-export type { Clock } from './stream/clock.js';
+export { ManualClock, systemClock } from './shared/clock.js';
+export type { Clock } from './shared/clock.js';
 export { BatchLog } from './stream/batch-log.js';
 export type { OffsetsEntry, CommitEntry } from './stream/batch-log.js';
-export { parseDuration } from './stream/duration.js';
+export { parseDuration } from './shared/duration.js';
 
 /** Scheduling */
 export { Scheduler } from './schedule/scheduler.js';

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { dryRun } from './check/dry-run.js';
 import { Redactor } from './config/env.js';
 import { ConfigError } from './errors.js';
-import { loadPipeline, type LoadOptions } from './config/load.js';
+import { loadPipeline } from './load/pipeline.js';
+import { type LoadOptions } from './config/load.js';
 import type { Pipeline } from './config/model.js';
 import { DuckDBEngine } from './engine/duckdb-engine.js';
 import { EventBus } from './exec/event-bus.js';
@@ -19,9 +20,10 @@ import { DuckDBStepRunner } from './steps/duckdb-runner.js';
 import { Checkpointer } from './checkpoint/checkpointer.js';
 import { fingerprints } from './checkpoint/fingerprint.js';
 import { LocalCheckpointStore } from './checkpoint/store.js';
-import type { BatchContext } from './stream/batch-input.js';
+import type { BatchContext } from './steps/batch-input.js';
 import type { RunRecord } from './tracker/run-record.js';
-import { newRunId, RunStore } from './tracker/run-store.js';
+import { RunStore } from './tracker/run-store.js';
+import { newRunId } from './shared/ids.js';
 import { Tracker } from './tracker/tracker.js';
 
 export interface RunOptions extends PlanOptions, LoadOptions {
@@ -103,7 +105,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     })
     : undefined;
   const runner = new DuckDBStepRunner({
-    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, checkpoints,
+    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints,
     log: (step, message) => bus.emit({ type: 'step_log', step, message }),
   });
   runner.prepare(plan);

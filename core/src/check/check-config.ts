@@ -3,7 +3,7 @@
  * dry run of every step that passed. `odibi validate` prints it; `odibi run` runs only if it is
  * clean.
  */
-import { collectProblems } from '../config/validate.js';
+import { collectProblems } from '../load/pipeline.js';
 import { readRawPipeline, type LoadOptions } from '../config/load.js';
 import type { Pipeline } from '../config/model.js';
 import type { ConfigProblem } from '../errors.js';

@@ -13,6 +13,7 @@ import { errorMessage } from '../errors.js';
 import type { DatasetInfo } from '../exec/events.js';
 import { str } from '../engine/sql.js';
 import type { CheckpointEntry, CheckpointStore, CommittedOutput } from './store.js';
+import type { StepCache } from '../steps/step-cache.js';
 
 export interface CheckpointerOptions {
   store: CheckpointStore;
@@ -24,7 +25,7 @@ export interface CheckpointerOptions {
   warn: (step: string, message: string) => void;
 }
 
-export class Checkpointer {
+export class Checkpointer implements StepCache {
   readonly #o: CheckpointerOptions;
   readonly #saved = new Map<string, CheckpointEntry>();
 
@@ -32,8 +33,14 @@ export class Checkpointer {
     this.#o = options;
   }
 
+  /** On resume, restores the step's outputs from its checkpoint if it has a sound one: the run it came from. */
+  async restore(step: StepConfig, session: Session): Promise<string | undefined> {
+    const entry = await this.#usable(step);
+    return entry && (await this.#load(step, session, entry)) ? entry.runId : undefined;
+  }
+
   /** The checkpoint a resumed run may use for this step instead of running it. */
-  async usable(step: StepConfig): Promise<CheckpointEntry | undefined> {
+  async #usable(step: StepConfig): Promise<CheckpointEntry | undefined> {
     if (!this.#o.resume || step.layer === 'connect') return undefined;
     const fp = this.#o.fingerprints.get(step.name);
     if (!fp) return undefined;
@@ -53,7 +60,7 @@ export class Checkpointer {
   }
 
   /** Loads the checkpoint's datasets as the step's outputs; false (with a warning) if it cannot. */
-  async restore(step: StepConfig, session: Session, entry: CheckpointEntry): Promise<boolean> {
+  async #load(step: StepConfig, session: Session, entry: CheckpointEntry): Promise<boolean> {
     try {
       for (const d of entry.datasets) {
         const file = await this.#o.store.fileOf(entry, d);

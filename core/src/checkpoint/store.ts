@@ -12,7 +12,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 
 export interface CheckpointDataset {
   key: string;

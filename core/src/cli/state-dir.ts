@@ -1,6 +1,6 @@
 /** The state dir a command reads: --state-dir, else the one beside --config, else ./.odibi. */
 import path from 'node:path';
-import { loadPipeline } from '../config/load.js';
+import { loadPipeline } from '../load/pipeline.js';
 import { defaultStateDir } from '../run.js';
 
 export async function stateDirOf(o: { stateDir?: string; config?: string }): Promise<string> {

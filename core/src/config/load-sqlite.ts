@@ -4,23 +4,11 @@
  * project's, ordered by `execution_order`.
  */
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import initSqlJs, { type SqlJsStatic } from 'sql.js';
 import { ConfigError } from '../errors.js';
+import { loadSqlJs } from '../shared/sqljs.js';
 import type { RawPipeline } from './model.js';
 import { rowsToRawSteps, type ConfigRow } from './rows.js';
 
-let sqlJs: Promise<SqlJsStatic> | undefined;
-
-/** sql.js, loaded once per process. */
-export function loadSqlJs(): Promise<SqlJsStatic> {
-  if (!sqlJs) {
-    const require = createRequire(import.meta.url);
-    const wasm = require.resolve('sql.js/dist/sql-wasm.wasm');
-    sqlJs = initSqlJs({ locateFile: () => wasm });
-  }
-  return sqlJs;
-}
 
 export async function loadSqlitePipeline(file: string, project?: string): Promise<RawPipeline> {
   const SQL = await loadSqlJs();

@@ -1,5 +1,6 @@
 /**
- * Entry point for configs: picks the reader from the file extension, then validates.
+ * Reading configs: picks the reader from the file extension (JSON, CSV, SQLite) and gives the raw
+ * steps; `load/pipeline.ts` validates them.
  */
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import type { RawPipeline } from './model.js';
 import { parseCsvPipeline } from './parse-csv.js';
 import { parseJsonPipeline } from './parse-json.js';
 import { loadSqlitePipeline } from './load-sqlite.js';
-import { validatePipeline, type ValidatedPipeline, type ValidateOptions } from './validate.js';
+import type { ValidateOptions } from './validate.js';
 
 export interface LoadOptions extends ValidateOptions {
   /** Rows of this project only (CSV and SQLite configs with a `project` column). */
@@ -30,10 +31,6 @@ export async function readRawPipeline(file: string, options: LoadOptions = {}): 
   return format === 'json' ? parseJsonPipeline(text, file) : parseCsvPipeline(text, file, options.project);
 }
 
-/** Reads and validates a pipeline config; throws ConfigError listing every problem found. */
-export async function loadPipeline(file: string, options: LoadOptions = {}): Promise<ValidatedPipeline> {
-  return validatePipeline(await readRawPipeline(file, options), options);
-}
 
 async function assertReadable(file: string): Promise<string> {
   try {

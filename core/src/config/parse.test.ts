@@ -3,8 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import { loadPipeline, type LoadOptions } from './load.js';
-import { loadSqlJs } from './load-sqlite.js';
+import type { LoadOptions } from './load.js';
+import { loadPipeline } from '../load/pipeline.js';
+import { loadSqlJs } from '../shared/sqljs.js';
 import type { StepConfig } from './model.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { Redactor } from './env.js';
-import { loadPipeline } from './load.js';
+import { loadPipeline } from '../load/pipeline.js';
 import { parseJsonPipeline } from './parse-json.js';
-import { validatePipeline, type ValidatedPipeline } from './validate.js';
+import type { ValidatedPipeline } from './validate.js';
+import { validatePipeline } from '../load/pipeline.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers. Configs are written one step per line, so step number i (1-based) is on line i + 1.

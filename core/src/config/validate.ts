@@ -1,12 +1,11 @@
 /**
- * Raw steps → the validated `Pipeline`. Collects every problem (shape, names, keys, graph) and
- * throws one ConfigError listing them all, each naming its step and where it was declared.
+ * Raw steps → the validated `Pipeline`'s steps. Collects every problem with a step (shape, names,
+ * params, keys), each naming the step and where it was declared.
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { parseStreamSpec } from '../stream/spec.js';
-import { ConfigError, type ConfigProblem } from '../errors.js';
-import { buildDag } from '../graph/dag.js';
+import { parseStreamSpec } from './stream-spec.js';
+import type { ConfigProblem } from '../errors.js';
 import { closest, suggest } from '../shared/suggest.js';
 import { substituteEnv } from './env.js';
 import { checkParams } from './params.js';
@@ -56,17 +55,13 @@ export interface ValidatedPipeline {
   warnings: ConfigProblem[];
 }
 
-export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}): ValidatedPipeline {
-  const { pipeline, warnings, problems } = collectProblems(raw, options);
-  if (problems.length > 0) throw new ConfigError(problems, raw.file);
-  return { pipeline, warnings };
-}
-
 /**
- * Validates without throwing: every problem, and the pipeline of the steps that passed (a dry run
- * then checks those too, so one report lists everything).
+ * The steps' own problems (shape, names, params, keys), without throwing, and the pipeline of
+ * the steps that passed. The graph (dangling inputs, cycles) is checked a layer up
+ * (`load/pipeline.ts`), with `rejectedOutputs`: keys of rejected steps, whose readers are not
+ * told a second time that nothing produces them.
  */
-export function collectProblems(raw: RawPipeline, options: ValidateOptions = {}): ValidatedPipeline & { problems: ConfigProblem[] } {
+export function validateSteps(raw: RawPipeline, options: ValidateOptions = {}): ValidatedPipeline & { problems: ConfigProblem[]; rejectedOutputs: ReadonlySet<string>; disabled: readonly StepConfig[] } {
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const enabled: StepConfig[] = [];
@@ -107,10 +102,6 @@ export function collectProblems(raw: RawPipeline, options: ValidateOptions = {})
   }
 
   const unique = [...new Map(enabled.map((s) => [s.name, s])).values()];
-  if (problems.length === 0 || enabled.length > 0) {
-    problems.push(...buildDag(unique, new Map(disabled.map((d) => [d.name, d])), rejectedOutputs).problems);
-  }
-
   const file = path.resolve(raw.file);
   return {
     pipeline: {
@@ -122,6 +113,8 @@ export function collectProblems(raw: RawPipeline, options: ValidateOptions = {})
     },
     warnings,
     problems,
+    rejectedOutputs,
+    disabled,
   };
 }
 

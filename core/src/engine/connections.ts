@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Database } from 'sql.js';
-import { loadSqlJs } from '../config/load-sqlite.js';
+import { loadSqlJs } from '../shared/sqljs.js';
 import { datasetTable, type ColumnSchema, type JsColumns, type Session } from './duckdb-engine.js';
 import { rowsToColumns } from './js-columns.js';
 import { ident, str, stripTrailingSemicolons } from './sql.js';

@@ -7,14 +7,14 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { validatePipeline } from '../config/validate.js';
+import { validatePipeline } from '../load/pipeline.js';
 import { toConfig } from './export-config.js';
 import { functionSource, identifier } from './function-module.js';
 import { parseMagic } from './magic-parse.js';
 import { declareStep, MagicUsageError, STEP_MAGICS, upsertStep } from './magic-steps.js';
 import { DuckDBEngine } from '../engine/duckdb-engine.js';
 import { readSqlStructure } from '../sql/structure.js';
-import type { StepFields } from './notebook-session.js';
+import type { StepFields } from './step-fields.js';
 
 export interface ConvertOptions {
   /** Config to write (default: the notebook's path with .json). */

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { StepFields } from './notebook-session.js';
+import type { StepFields } from './step-fields.js';
 
 const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
 

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { suggest } from '../shared/suggest.js';
 import type { SqlStructure, SqlSyntaxError } from '../sql/structure.js';
 import type { MagicCall } from './magic-parse.js';
-import type { StepFields } from './notebook-session.js';
+import type { StepFields } from './step-fields.js';
 
 export class MagicUsageError extends Error {
   constructor(readonly magic: string, message: string, readonly hint?: string) {

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pipeline, RawStep, StepConfig } from '../config/model.js';
-import { validatePipeline } from '../config/validate.js';
+import { validatePipeline } from '../load/pipeline.js';
 import { DuckDBEngine, datasetTable, type ColumnSchema } from '../engine/duckdb-engine.js';
 import type { DatasetSchema } from './dataset-types.js';
 import { errorMessage } from '../errors.js';
@@ -18,13 +18,13 @@ import { runPipeline, type RunOptions, type RunResult } from '../run.js';
 import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
 import { exportConfig } from './export-config.js';
 import { upsertStep } from './magic-steps.js';
+import type { StepFields } from './step-fields.js';
+export type { StepFields };
 import { readSqlStructure, type SqlStructure, type SqlSyntaxError } from '../sql/structure.js';
 
 /** Rows a magic's preview shows (the kernel renders the first 20). */
 const PREVIEW_ROWS = 20;
 
-/** A step as a magic declares it: the JSON config fields. */
-export type StepFields = Record<string, unknown> & { layer: string; name: string };
 
 export interface DefineResult {
   step: StepConfig;

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../stream/clock.js';
+import { ManualClock } from '../shared/clock.js';
 import { RunStore } from '../tracker/run-store.js';
 import { Scheduler, type ScheduleEvent, type SchedulerOptions } from './scheduler.js';
 import { missedSince, scheduleFromFlags, timedTrigger } from './trigger.js';

@@ -9,14 +9,14 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
-import { loadPipeline } from '../config/load.js';
+import { loadPipeline } from '../load/pipeline.js';
 import type { Pipeline } from '../config/model.js';
 import { errorMessage } from '../errors.js';
 import type { ErrorInfo, Hook } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 import { defaultStateDir, runPipeline, type RunOptions } from '../run.js';
-import { systemClock, type Clock } from '../stream/clock.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { missedSince, timedTrigger, TriggerError, type TimedTrigger, type TriggerSpec } from './trigger.js';
 
 export type OverlapPolicy = 'skip' | 'queue';

@@ -6,7 +6,7 @@
 import { Cron } from 'croner';
 import { OdibiError } from '../errors.js';
 import path from 'node:path';
-import { DurationError, formatDuration, parseDuration } from '../stream/duration.js';
+import { DurationError, formatDuration, parseDuration } from '../shared/duration.js';
 
 export type TriggerSpec =
   | { kind: 'cron'; expression: string; timezone?: string }

@@ -7,7 +7,7 @@ import type { Pipeline, StepConfig } from '../config/model.js';
 import type { Session } from '../engine/duckdb-engine.js';
 import type { Connection } from '../engine/connections.js';
 import type { StagedAction, StagedFile } from '../engine/staging.js';
-import type { BatchContext } from '../stream/batch-input.js';
+import type { BatchContext } from './batch-input.js';
 
 export interface ConnectionRegistry {
   get(name: string): Connection | undefined;

@@ -13,8 +13,8 @@ import { stageFile, type StagedAction } from '../engine/staging.js';
 import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
 import type { Plan, PlannedStep } from '../graph/plan.js';
-import type { Checkpointer } from '../checkpoint/checkpointer.js';
-import type { BatchContext } from '../stream/batch-input.js';
+import type { StepCache } from './step-cache.js';
+import type { BatchContext } from './batch-input.js';
 import type { StepContext } from './context.js';
 import { HANDLERS } from './index.js';
 import { preloadFunction } from './load-function.js';
@@ -29,8 +29,8 @@ export interface RunnerOptions {
   sampleRows?: number;
   /** The stream micro-batch this run is, if any. */
   batch?: BatchContext;
-  /** Saves step outputs, and restores them on resume. */
-  checkpoints?: Checkpointer;
+  /** Keeps step outputs, and restores them instead of running a step (checkpoints, on resume). */
+  cache?: StepCache;
 }
 
 export class DuckDBStepRunner implements StepRunner {
@@ -89,10 +89,9 @@ export class DuckDBStepRunner implements StepRunner {
       batch: this.#o.batch,
     };
     try {
-      const checkpoints = this.#o.checkpoints;
-      const saved = await checkpoints?.usable(step);
-      const restored = saved && (await checkpoints!.restore(step, session, saved)) ? saved : undefined;
-      const handled = restored ? { rowsWritten: 0 } : ((await HANDLERS[step.layer](ctx)) ?? {});
+      const cache = this.#o.cache;
+      const restoredFrom = await cache?.restore(step, session);
+      const handled = restoredFrom ? { rowsWritten: 0 } : ((await HANDLERS[step.layer](ctx)) ?? {});
       if (signal.aborted) throw new StepError(step.name, 'cancelled after timeout');
       const inputs = Object.entries(step.inputs).map(([alias, key]) => ({ ...this.#known(key), alias, sample: undefined }));
       const outputs: DatasetInfo[] = [];
@@ -103,10 +102,10 @@ export class DuckDBStepRunner implements StepRunner {
       }
       const rowsIn = inputs.reduce((n, d) => n + d.rows, 0);
       const rowsOut = outputs.length ? outputs.reduce((n, d) => n + d.rows, 0) : (handled.rowsWritten ?? 0);
-      if (!restored) await checkpoints?.save(step, session, outputs);
+      if (!restoredFrom) await cache?.save(step, session, outputs);
       return {
         rowsIn, rowsOut, inputs, outputs, schemaDiff: outputs.length && inputs.length ? diffSchemas(inputs, outputs[0]) : undefined, staged,
-        ...(restored ? { restoredFrom: restored.runId } : {}),
+        ...(restoredFrom ? { restoredFrom } : {}),
       };
     } catch (err) {
       await Promise.allSettled(staged.map((s) => s.rollback()));

@@ -11,7 +11,7 @@ import { namedArgs, str } from '../engine/sql.js';
 import { isUrl, onlyOutput, resolvePath, type StepContext, type StepHandler } from './context.js';
 import { formatOf, readerFor } from './formats.js';
 import { runFunctionStep } from './function-step.js';
-import type { BatchInput } from '../stream/batch-input.js';
+import type { BatchInput } from './batch-input.js';
 
 export const runIngest: StepHandler = async (ctx) => {
   const { step } = ctx;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { StepError } from '../errors.js';
 import { copyOptions } from '../engine/sql.js';
-import { partName } from '../stream/batch-input.js';
+import { partName } from '../shared/part-name.js';
 import type { StepContext } from './context.js';
 import { EXTENSIONS, formatOf, writerOptions, type FileFormat } from './formats.js';
 

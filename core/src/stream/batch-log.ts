@@ -11,7 +11,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { BatchInput } from './batch-input.js';
+import type { BatchInput } from '../steps/batch-input.js';
 import type { StreamMode } from './sources/source.js';
 
 export interface SourceOffset {

@@ -11,7 +11,8 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { dryRun } from '../check/dry-run.js';
-import { loadPipeline, type LoadOptions } from '../config/load.js';
+import { loadPipeline } from '../load/pipeline.js';
+import { type LoadOptions } from '../config/load.js';
 import type { Pipeline, StepConfig } from '../config/model.js';
 import { ConfigError, errorMessage, StreamError } from '../errors.js';
 import type { Hook } from '../exec/events.js';
@@ -19,15 +20,16 @@ import { toErrorInfo } from '../exec/executor.js';
 import { defaultStateDir, runPipeline, type RunOptions, type RunResult } from '../run.js';
 import { resolvePath } from '../steps/context.js';
 import { RunStore } from '../tracker/run-store.js';
-import { partIdOf, type BatchContext, type BatchInput } from './batch-input.js';
+import type { BatchContext, BatchInput } from '../steps/batch-input.js';
+import { partIdOf } from '../shared/part-name.js';
 import { BatchLog, type CommitEntry, type OffsetsEntry, type SourceOffset } from './batch-log.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import type { StreamEvent } from './events.js';
 import { StreamLock } from './lock.js';
 import { SourceReader } from './source-reader.js';
 import { createSource, EventSource } from './sources/index.js';
 import type { StreamSource } from './sources/source.js';
-import { streamSpecOf } from './spec.js';
+import { streamSpecOf } from '../config/stream-spec.js';
 
 export interface StreamOptions extends LoadOptions, Pick<RunOptions, 'workers' | 'keepGoing' | 'timeoutMs' | 'threads' | 'sampleRows'> {
   /** Where logs, snapshots and run records go (default: `.odibi/` beside the config). */

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ManualClock } from '../stream/clock.js';
+import { ManualClock } from '../shared/clock.js';
 import type { StreamEvent } from '../stream/events.js';
 import { startStream, type FaultPoint, type StreamHandle, type StreamOptions, type StreamSummary } from '../stream/stream.js';
 

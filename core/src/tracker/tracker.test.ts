@@ -10,7 +10,8 @@ import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import { execute, type StepRunner } from '../exec/executor.js';
 import { createPlan } from '../graph/plan.js';
 import type { RunRecord } from './run-record.js';
-import { newRunId, RunStore } from './run-store.js';
+import { RunStore } from './run-store.js';
+import { newRunId } from '../shared/ids.js';
 import { Tracker } from './tracker.js';
 import { stepConfig, type StepSpec } from '../testing/step-config.js';
 

@@ -1,6 +1,6 @@
 /** `odibi checkpoint list | show <run> | clear [--older-than 7d]`: the step checkpoints in a state dir. */
 import { LocalCheckpointStore, type CheckpointEntry } from '../../checkpoint/store.js';
-import { DurationError, parseDuration } from '../../stream/duration.js';
+import { DurationError, parseDuration } from '../../shared/duration.js';
 import { stateDirOf } from '../state-dir.js';
 import { EXIT, reportError, UsageError } from '../errors.js';
 import { count, duration, pad, painter } from '../format.js';

@@ -1,6 +1,6 @@
 /** `odibi dag <config>`: the DAG as Mermaid (default), DOT or SVG, to stdout or a file. */
 import { rename, writeFile } from 'node:fs/promises';
-import { loadPipeline } from '../../config/load.js';
+import { loadPipeline } from '../../load/pipeline.js';
 import { dagOf } from '../../graph/plan.js';
 import { toDot } from '../../render/dot.js';
 import { toMermaid } from '../../render/mermaid.js';

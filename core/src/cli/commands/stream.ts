@@ -3,7 +3,7 @@
  * SIGTERM (and a first Ctrl-C) finish the batch in progress and exit 0; a second Ctrl-C exits
  * at once (the unfinished batch is replayed on the next start).
  */
-import { loadPipeline } from '../../config/load.js';
+import { loadPipeline } from '../../load/pipeline.js';
 import type { RunEvent } from '../../exec/events.js';
 import type { StreamEvent } from '../../stream/events.js';
 import { startStream } from '../../stream/stream.js';

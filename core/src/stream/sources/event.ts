@@ -12,9 +12,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { StepError } from '../../errors.js';
-import { writeFileAtomic } from '../../fs/atomic-write.js';
-import type { BatchInput } from '../batch-input.js';
-import type { StreamSpec } from '../spec.js';
+import { writeFileAtomic } from '../../shared/atomic-write.js';
+import type { BatchInput } from '../../steps/batch-input.js';
+import type { StreamSpec } from '../../config/stream-spec.js';
 import { sourceDir } from './snapshots.js';
 import type { PlannedInput, SourceContext, StreamSource } from './source.js';
 

@@ -17,7 +17,7 @@ import { namedArgs, str } from '../../engine/sql.js';
 import { formatOf, readerFor } from '../../steps/formats.js';
 import { writeParquet } from '../snapshot.js';
 import { sourceDir } from './snapshots.js';
-import type { BatchInput } from '../batch-input.js';
+import type { BatchInput } from '../../steps/batch-input.js';
 import type { PlannedInput, SourceContext, StreamSource } from './source.js';
 
 interface FileWatchState {

@@ -6,7 +6,7 @@
  */
 import { StepError } from '../../errors.js';
 import { ident, str } from '../../engine/sql.js';
-import type { BatchInput } from '../batch-input.js';
+import type { BatchInput } from '../../steps/batch-input.js';
 import { writeParquet } from '../snapshot.js';
 import { batchFile, keepOnly } from './snapshots.js';
 import type { PlannedInput, SourceContext, StreamSource } from './source.js';

@@ -1,5 +1,5 @@
 /** The source for a streaming step's mode. */
-import type { StreamSpec } from '../spec.js';
+import type { StreamSpec } from '../../config/stream-spec.js';
 import { EventSource } from './event.js';
 import { FileWatchSource } from './file-watch.js';
 import { IncrementalSource } from './incremental.js';

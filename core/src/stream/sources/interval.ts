@@ -2,7 +2,7 @@
  * interval: the whole source is read again every `every`, and each read is one batch. The read is
  * snapshot to Parquet before the batch runs, so a replay after a crash uses the same data.
  */
-import type { BatchInput } from '../batch-input.js';
+import type { BatchInput } from '../../steps/batch-input.js';
 import { writeParquet } from '../snapshot.js';
 import { batchFile, keepOnly } from './snapshots.js';
 import type { PlannedInput, SourceContext, StreamSource } from './source.js';

@@ -4,9 +4,9 @@
  * log before the batch runs, and its `nextState` becomes the committed state after.
  */
 import type { Pipeline, StepConfig } from '../../config/model.js';
-import type { BatchInput } from '../batch-input.js';
-import type { Clock } from '../clock.js';
-import type { StreamSpec } from '../spec.js';
+import type { BatchInput } from '../../steps/batch-input.js';
+import type { Clock } from '../../shared/clock.js';
+import type { StreamSpec } from '../../config/stream-spec.js';
 import type { SourceReader } from '../source-reader.js';
 
 export type StreamMode = StreamSpec['mode'];

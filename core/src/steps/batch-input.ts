@@ -3,7 +3,7 @@
  * (new files of a watched folder, a snapshot of new rows, received events). Recorded in the
  * offsets log, so a replayed batch reads the same input.
  */
-import type { FileFormat } from '../steps/formats.js';
+import type { FileFormat } from './formats.js';
 
 export interface BatchInput {
   /** Absolute paths, read together. Empty: the source had nothing new this batch. */
@@ -26,15 +26,4 @@ export interface BatchContext {
   inputs: Readonly<Record<string, BatchInput>>;
   /** When the batch's oldest input became available (ms since epoch), for its lag. */
   availableAt?: number;
-}
-
-/** Part file name of a batch: sorts in batch order, and a replay rewrites the same name. */
-export function partName(batchId: number, extension: string): string {
-  return `part-${String(batchId).padStart(8, '0')}${extension}`;
-}
-
-/** The batch id of a part file name, if it is one. */
-export function partIdOf(name: string): number | undefined {
-  const m = /^part-(\d{8})\./.exec(name);
-  return m ? Number(m[1]) : undefined;
 }

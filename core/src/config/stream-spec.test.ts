@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { validatePipeline } from '../config/validate.js';
+import { validatePipeline } from '../load/pipeline.js';
 import { ConfigError } from '../errors.js';
-import { parseDuration } from './duration.js';
-import { parseStreamSpec } from './spec.js';
+import { parseDuration } from '../shared/duration.js';
+import { parseStreamSpec } from './stream-spec.js';
 
 const ingest = (stream: unknown) => ({ layer: 'ingest' as const, params: { stream } });
 

@@ -4,8 +4,8 @@
  * turned into a typed spec.
  */
 import { z } from 'zod';
-import type { StepConfig } from '../config/model.js';
-import { parseDuration } from './duration.js';
+import type { StepConfig } from './model.js';
+import { parseDuration } from '../shared/duration.js';
 
 export type StreamSpec =
   | { mode: 'file_watch'; pattern: string; settleMs: number; maxFiles?: number }

@@ -1,0 +1,14 @@
+/** sql.js (SQLite compiled to WASM: nothing to build on a fresh machine), loaded once per process. */
+import { createRequire } from 'node:module';
+import initSqlJs, { type SqlJsStatic } from 'sql.js';
+
+let sqlJs: Promise<SqlJsStatic> | undefined;
+
+export function loadSqlJs(): Promise<SqlJsStatic> {
+  if (!sqlJs) {
+    const require = createRequire(import.meta.url);
+    const wasm = require.resolve('sql.js/dist/sql-wasm.wasm');
+    sqlJs = initSqlJs({ locateFile: () => wasm });
+  }
+  return sqlJs;
+}
