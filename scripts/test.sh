@@ -8,6 +8,11 @@ bash scripts/setup.sh --system || exit 1
 npx turbo run build --output-logs=errors-only || exit 1
 rm -rf .test-results && mkdir -p .test-results
 status=0
+# The linter and the layer rules (docs/architecture.md) first: zero findings, or the run fails.
+echo "› lint: eslint"
+npx eslint . || status=1
+echo "› lint: layers and cycles (dependency-cruiser)"
+npm run --silent lint:deps || status=1
 for ws in core kernel site test; do
   echo "› tests: $ws"
   (cd "$ws" && npx vitest run --reporter=default --reporter=json --outputFile.json="../.test-results/$ws.json") || status=1

@@ -3,7 +3,7 @@
  * core), everything else to the TypeScript kernel. TypeScript cells reach notebook data through
  * the `odibi` global (`odibi.table(key)`, `odibi.rows(key, limit?)`).
  */
-import { datasetDeclarations, didYouMean, identifier, NotebookSession, parseMagic, type StepState } from '@odibi/core';
+import { datasetDeclarations, didYouMean, identifier, NotebookSession, parseMagic } from '@odibi/core';
 import { magicNames, MagicError, runMagic, type MagicContext } from './magics/magics.js';
 import type { ExecuteResult, KernelHandler, OutputSink } from './protocol/handler.js';
 import { TypeScriptKernel } from './typescript-kernel.js';
@@ -71,7 +71,7 @@ export class OdibiKernel implements KernelHandler {
     return this.#ts.info();
   }
 
-  async execute(code: string, sink: OutputSink, options: { silent: boolean; executionCount: number }): Promise<ExecuteResult> {
+  async execute(code: string, sink: OutputSink, _options: { silent: boolean; executionCount: number }): Promise<ExecuteResult> {
     const result = await this.#execute(code, sink);
     if (result.status !== 'error') return result;
     // In a sandbox, an error that one of its limits caused says which one.
