@@ -1,5 +1,6 @@
 /** Writes the `odibi` kernelspec so Jupyter, VS Code and nbconvert can start this kernel. */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '@odibi/core/atomic-write';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,16 +43,6 @@ export function kernelSpec(sandboxConfigFile?: string): Record<string, unknown> 
   };
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } finally {
-    await rm(tmp, { force: true });
-  }
-}
-
 /** Installs the kernelspec; returns its folder. */
 export async function installKernel(options: InstallOptions = {}): Promise<string> {
   const dir = path.join(kernelsDir(options), options.name ?? KERNEL_NAME);
@@ -59,10 +50,10 @@ export async function installKernel(options: InstallOptions = {}): Promise<strin
   let sandboxFile: string | undefined;
   if (options.sandbox) {
     sandboxFile = path.join(dir, 'sandbox.json');
-    await writeAtomic(sandboxFile, `${JSON.stringify(options.sandbox, null, 2)}\n`);
+    await writeFileAtomic(sandboxFile, `${JSON.stringify(options.sandbox, null, 2)}\n`);
   } else {
     await rm(path.join(dir, 'sandbox.json'), { force: true });
   }
-  await writeAtomic(path.join(dir, 'kernel.json'), `${JSON.stringify(kernelSpec(sandboxFile), null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, 'kernel.json'), `${JSON.stringify(kernelSpec(sandboxFile), null, 2)}\n`);
   return dir;
 }

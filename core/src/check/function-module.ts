@@ -5,7 +5,8 @@
  * has one). Type-check results are cached by the code they checked.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 
@@ -112,10 +113,7 @@ async function typecheck(file: string, sources: string[], cacheDir: string | und
       return { message: `type error in ${where}${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`, hint: 'fix the type error (TypeScript, as your editor shows it)' };
     });
   if (cached) {
-    await mkdir(path.dirname(cached), { recursive: true });
-    const tmp = path.join(path.dirname(cached), `.${path.basename(cached)}.${process.pid}.tmp`);
-    await writeFile(tmp, JSON.stringify(problems));
-    await rename(tmp, cached);
+    await writeFileAtomic(cached, JSON.stringify(problems));
   }
   return problems;
 }

@@ -4,7 +4,8 @@
  * earlier step); `%%ts` bodies become a generated module beside the config. Cells whose saved
  * output is an error are left out with a warning, or fail the conversion with `strict`.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 import path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { validatePipeline } from '../load/pipeline.js';
@@ -110,10 +111,8 @@ export async function convertNotebook(notebook: string, options: ConvertOptions 
   for (const f of fields) {
     if (!('__module' in f)) continue;
     const file = String(f.value).slice(0, String(f.value).lastIndexOf('#'));
-    await writeFile(`${file}.tmp`, String(f.__module));
-    await rename(`${file}.tmp`, file);
+    await writeFileAtomic(file, String(f.__module));
   }
-  await writeFile(`${output}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
-  await rename(`${output}.tmp`, output);
+  await writeFileAtomic(output, `${JSON.stringify(config, null, 2)}\n`);
   return { file: output, steps: config.steps.length, modules, warnings };
 }

@@ -2,7 +2,8 @@
  * Writes recorded steps as a pipeline config (the core JSON contract). Paths are rewritten relative
  * to the exported file's folder, so `odibi run <file>` works from anywhere.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 import path from 'node:path';
 import type { StepFields } from './step-fields.js';
 
@@ -50,8 +51,7 @@ export async function exportConfig(file: string, name: string, steps: readonly S
     const module = hash > 0 ? path.resolve(baseDir, value.slice(0, hash)) : '';
     if (s.type === 'function' && module.includes(GENERATED)) {
       const copy = `${base}.${path.basename(module)}`;
-      await writeFile(path.join(exportDir, `${copy}.tmp`), await readFile(module));
-      await rename(path.join(exportDir, `${copy}.tmp`), path.join(exportDir, copy));
+      await writeFileAtomic(path.join(exportDir, copy), await readFile(module));
       // Already relative to the export folder: toConfig must leave it alone.
       copied.push({ ...s, value: path.resolve(exportDir, `${copy}${value.slice(hash)}`) });
     } else {
@@ -59,7 +59,6 @@ export async function exportConfig(file: string, name: string, steps: readonly S
     }
   }
   const config = toConfig(name, copied, baseDir, exportDir);
-  await writeFile(`${target}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
-  await rename(`${target}.tmp`, target);
+  await writeFileAtomic(target, `${JSON.stringify(config, null, 2)}\n`);
   return target;
 }

@@ -3,7 +3,7 @@
  * module under `.odibi/notebook/` beside the notebook, so it runs (and exports) exactly like a
  * function step written by hand.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../shared/atomic-write.js';
 import path from 'node:path';
 
 export const FUNCTIONS_DIR = path.join('.odibi', 'notebook');
@@ -25,8 +25,6 @@ export async function writeFunctionModule(baseDir: string, step: string, inputs:
   const fn = identifier(step);
   const rel = path.join(FUNCTIONS_DIR, `${fn}.ts`);
   const file = path.join(baseDir, rel);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(`${file}.tmp`, functionSource(fn, inputs, body));
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(file, functionSource(fn, inputs, body));
   return `${rel}#${fn}`;
 }

@@ -8,9 +8,9 @@
  * An entry that cannot be read is reported and ignored, never trusted (the batch is planned or
  * replayed again, which the idempotent sinks make safe).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomicSync } from '../shared/atomic-write.js';
 import type { BatchInput } from '../steps/batch-input.js';
 import type { StreamMode } from './sources/source.js';
 
@@ -57,7 +57,6 @@ const NAME = /^(\d{10})\.json$/;
 export class BatchLog {
   readonly offsetsDir: string;
   readonly commitsDir: string;
-  readonly #made = new Set<string>();
 
   constructor(readonly dir: string, private readonly warn: (message: string) => void = () => undefined) {
     this.offsetsDir = path.join(dir, 'offsets');
@@ -81,14 +80,7 @@ export class BatchLog {
    * open, write, close and rename cost more than the write (they were most of the logs' cost).
    */
   #write(dir: string, batchId: number, text: string): void {
-    if (!this.#made.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.#made.add(dir);
-    }
-    const file = path.join(dir, BatchLog.fileName(batchId));
-    const tmp = path.join(dir, `.${BatchLog.fileName(batchId)}.${process.pid}.tmp`);
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    writeFileAtomicSync(path.join(dir, BatchLog.fileName(batchId)), text);
   }
 
   async recover(): Promise<Recovered> {

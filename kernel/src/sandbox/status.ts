@@ -3,7 +3,8 @@
  * kernel, how it runs (its cgroup, for CPU use) and why it last stopped (out of memory, crashed).
  * Files under `<stateDir>/kernels/<kernel id>/`, written atomically by the launcher.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { writeFileAtomicSync } from '@odibi/core/atomic-write';
 import path from 'node:path';
 import { cpuSecondsOf } from './cgroup.js';
 import { processAlive } from './pids.js';
@@ -33,9 +34,7 @@ export function kernelDir(stateDir: string, kernelId: string): string {
 
 function writeJson(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(value)}\n`);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, `${JSON.stringify(value)}\n`);
 }
 
 function readJson<T>(file: string): T | undefined {

@@ -1,5 +1,5 @@
 /** `odibi dag <config>`: the DAG as Mermaid (default), DOT or SVG, to stdout or a file. */
-import { rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../shared/atomic-write.js';
 import { loadPipeline } from '../../load/pipeline.js';
 import { dagOf } from '../../graph/plan.js';
 import { toDot } from '../../render/dot.js';
@@ -16,9 +16,7 @@ export async function dagCommand(config: string, o: { format?: string; output?: 
     const { pipeline } = await loadPipeline(config, { project: o.project });
     const text = RENDERERS[format as keyof typeof RENDERERS](dagOf(pipeline));
     if (o.output) {
-      const tmp = `${o.output}.${process.pid}.tmp`;
-      await writeFile(tmp, text.endsWith('\n') ? text : `${text}\n`);
-      await rename(tmp, o.output);
+      await writeFileAtomic(o.output, text.endsWith('\n') ? text : `${text}\n`);
       process.stderr.write(`wrote ${o.output}\n`);
     } else {
       process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
