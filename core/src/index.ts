@@ -37,6 +37,7 @@ export { ManualClock, systemClock } from './shared/clock.js';
 export type { Clock } from './shared/clock.js';
 export { BatchLog } from './stream/batch-log.js';
 export type { OffsetsEntry, CommitEntry } from './stream/batch-log.js';
+export { streamFromFlags, StreamFlagError, type StreamFlags } from './stream/flags.js';
 export { parseDuration } from './shared/duration.js';
 
 /** Scheduling */

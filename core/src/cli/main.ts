@@ -15,7 +15,7 @@ import { scheduleCommand } from './commands/schedule.js';
 import { streamCommand } from './commands/stream.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, reportError } from './errors.js';
-import { collect, nonNegativeNumber, positiveInt } from './options.js';
+import { collect, positiveInt } from './options.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -45,9 +45,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('run a pipeline continuously as exactly-once micro-batches (ingest steps with params.stream)')
     .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
     .option('--state-dir <dir>', 'offsets and commits logs, snapshots and run records (default: .odibi/ beside the config)')
-    .option('--max-batches <n>', 'stop after n batches', positiveInt('--max-batches'))
-    .option('--until-idle <seconds>', 'stop after this many seconds without new input', nonNegativeNumber('--until-idle'))
-    .option('--trigger-interval <ms>', 'how often to look for new input when nothing signals it (default 1000)', positiveInt('--trigger-interval'))
+    .option('--max-batches <n>', 'stop after n batches')
+    .option('--until-idle <duration>', 'stop after this long without new input: 30s, 500ms, 2m (a bare number is seconds)')
+    .option('--trigger-interval <duration>', 'how often to look for new input when nothing signals it: 1s, 250ms (a bare number is milliseconds; default 1000)')
     .option('-w, --workers <n>', 'steps to run at once within a batch (default: number of cores)', positiveInt('--workers'))
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--json', 'print stream and run events as JSON lines instead of progress')

@@ -13,11 +13,3 @@ export function positiveInt(name: string): (value: string) => number {
     return n;
   };
 }
-
-export function nonNegativeNumber(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be a number ≥ 0, got '${value}'`);
-    return n;
-  };
-}

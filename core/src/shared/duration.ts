@@ -3,15 +3,19 @@
  * Used by stream specs (`every`, `lateness`, `settle_ms`), `--until-idle` and `checkpoint clear
  * --older-than`.
  */
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNITS =  { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
 export class DurationError extends Error {}
 
-export function parseDuration(value: unknown, what = 'duration'): number {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+/**
+ * Milliseconds in a duration. A bare number is in `bareUnit` (milliseconds unless a flag's
+ * documented unit says otherwise, e.g. `--until-idle 30` is 30 seconds everywhere).
+ */
+export function parseDuration(value: unknown, what = 'duration', bareUnit: keyof typeof UNITS = 'ms'): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value * UNITS[bareUnit];
   const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/i.exec(value) : null;
   if (!m) throw new DurationError(`${what} '${String(value)}' is not a duration; write e.g. "500ms", "30s", "10m", "2h" or "7d"`);
-  return Math.round(Number(m[1]) * UNITS[(m[2] ?? 'ms').toLowerCase()]);
+  return Math.round(Number(m[1]) * UNITS[((m[2] ?? bareUnit).toLowerCase()) as keyof typeof UNITS]);
 }
 
 export function formatDuration(ms: number): string {

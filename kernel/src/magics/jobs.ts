@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { errorMessage, parseDuration, scheduleFromFlags, Scheduler, startStream, type ScheduleEvent, type StreamEvent, type StreamHandle } from '@odibi/core';
+import { errorMessage, scheduleFromFlags, Scheduler, startStream, streamFromFlags, type StreamFlags, type ScheduleEvent, type StreamEvent, type StreamHandle } from '@odibi/core';
 import { jobsBundle, type JobRow } from '../display/job-status.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 
@@ -50,10 +50,10 @@ export class BackgroundJobs {
     const update = () => sink.updateDisplay(this.#bundle(key), {}, displayId);
     try {
       handle = await startStream(config!, {
-        stateDir: values['state-dir'] as string | undefined,
-        triggerIntervalMs: num(values['trigger-interval'], 'stream', '--trigger-interval'),
-        maxBatches: num(values['max-batches'], 'stream', '--max-batches'),
-        untilIdleMs: values['until-idle'] === undefined ? undefined : duration(values['until-idle'], 'stream', '--until-idle'),
+        ...streamFlags({
+          stateDir: values['state-dir'] as string | undefined, triggerInterval: values['trigger-interval'] as string | undefined,
+          maxBatches: values['max-batches'] as string | undefined, untilIdle: values['until-idle'] as string | undefined,
+        }),
         onEvent: (e: StreamEvent) => {
           if (e.type === 'stream_start') {
             row.name = e.stream;
@@ -206,7 +206,7 @@ export class BackgroundJobs {
 
 }
 
-export const STREAM_USAGE = '%stream start <config> [--trigger-interval MS] [--max-batches N] [--until-idle DURATION] [--state-dir DIR]\n%stream stop [<config>]\n%stream status [<config>]';
+export const STREAM_USAGE = '%stream start <config> [--trigger-interval DURATION] [--max-batches N] [--until-idle DURATION] [--state-dir DIR]   (durations: 30s, 500ms; a bare number is seconds for --until-idle, ms for --trigger-interval)\n%stream stop [<config>]\n%stream status [<config>]';
 export const SCHEDULE_USAGE = '%schedule start <config> (--cron EXPR [--tz TZ] | --every DURATION | --on-file DIR [--pattern GLOB]) [--overlap skip|queue] [--missed skip|run-once] [--max-runs N]\n%schedule stop [<config>]\n%schedule status [<config>]';
 
 function num(v: unknown, magic: string, flag: string): number | undefined {
@@ -216,10 +216,11 @@ function num(v: unknown, magic: string, flag: string): number | undefined {
   return n;
 }
 
-function duration(v: unknown, magic: string, flag: string): number {
+/** `%stream` flags through the core's parser, the one `odibi stream` uses: the same units. */
+function streamFlags(f: StreamFlags) {
   try {
-    return parseDuration(String(v), flag);
+    return streamFromFlags(f);
   } catch (err) {
-    throw new JobError(magic, (err as Error).message);
+    throw new JobError('stream', (err as Error).message, (err as { hint?: string }).hint);
   }
 }

@@ -6,16 +6,13 @@
 import { loadPipeline } from '../../load/pipeline.js';
 import type { RunEvent } from '../../exec/events.js';
 import type { StreamEvent } from '../../stream/events.js';
+import { streamFromFlags, type StreamFlags } from '../../stream/flags.js';
 import { startStream } from '../../stream/stream.js';
 import { EXIT, reportError } from '../errors.js';
 import { painter } from '../format.js';
 import { StreamProgress } from '../stream-progress.js';
 
-export interface StreamCommandOptions {
-  stateDir?: string;
-  maxBatches?: number;
-  untilIdle?: number;
-  triggerInterval?: number;
+export interface StreamCommandOptions extends StreamFlags {
   workers?: number;
   project?: string;
   json?: boolean;
@@ -28,9 +25,7 @@ export async function streamCommand(config: string, o: StreamCommandOptions): Pr
     const progress = o.json ? undefined : new StreamProgress(process.stdout);
     if (!o.json) for (const w of warnings) process.stderr.write(`${painter(process.stderr)('yellow', 'warning:')} ${w.step ? `step '${w.step}': ` : ''}${w.message}\n`);
     const handle = await startStream(pipeline, {
-      stateDir: o.stateDir, maxBatches: o.maxBatches, workers: o.workers,
-      untilIdleMs: o.untilIdle === undefined ? undefined : o.untilIdle * 1000,
-      triggerIntervalMs: o.triggerInterval,
+      ...streamFromFlags(o), workers: o.workers,
       onEvent: o.json ? json : progress!.handle,
       hooks: o.json ? [json] : [],
     });
