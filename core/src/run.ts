@@ -17,6 +17,8 @@ import type { Hook } from './exec/events.js';
 import { execute, type RunSummary } from './exec/executor.js';
 import { createPlan, type Plan, type PlanOptions } from './graph/plan.js';
 import { DuckDBStepRunner } from './steps/duckdb-runner.js';
+import { outputFolders } from './steps/output-folders.js';
+import { sweepStaging } from './engine/staging.js';
 import { Checkpointer } from './checkpoint/checkpointer.js';
 import { fingerprints } from './checkpoint/fingerprint.js';
 import { LocalCheckpointStore } from './checkpoint/store.js';
@@ -69,6 +71,12 @@ export interface RunResult extends RunSummary {
   recordPath?: string;
 }
 
+/** Removes staging files that killed runs left beside the pipeline's outputs, and says so. */
+export async function sweepLeftovers(pipeline: Pipeline, say: (message: string) => void): Promise<void> {
+  const removed = await sweepStaging(outputFolders(pipeline));
+  if (removed.length) say(`removed ${removed.length} staging file${removed.length === 1 ? '' : 's'} left by runs that were killed: ${removed.map((f) => path.relative(pipeline.baseDir, f)).join(', ')}`);
+}
+
 export function defaultStateDir(pipeline: Pipeline): string {
   return path.join(pipeline.baseDir, '.odibi');
 }
@@ -95,6 +103,8 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   });
   tracker.attach(bus);
   for (const hook of options.hooks ?? []) bus.on(hook);
+  // A stream sweeps once when it starts, not before every batch.
+  if (!options.batch) await sweepLeftovers(pipeline, (message) => bus.emit({ type: 'run_log', level: 'info', message }));
 
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-run-'));
   const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: options.threads });

@@ -62,6 +62,9 @@ export class Progress {
       case 'step_log':
         this.#print(p('dim', `  ${e.step}: ${e.message}`));
         return;
+      case 'run_log':
+        this.#print(e.level === 'warning' ? p('yellow', `warning: ${e.message}`) : p('dim', e.message));
+        return;
       case 'hook_error':
         this.#print(p('yellow', `warning: ${e.error.message}`));
         return;

@@ -106,6 +106,12 @@ export interface StepLogEvent extends EventBase {
   step: string;
   message: string;
 }
+/** Something a run says outside any step: housekeeping it did, a warning. */
+export interface RunLogEvent extends EventBase {
+  type: 'run_log';
+  level: 'info' | 'warning';
+  message: string;
+}
 export interface HookErrorEvent extends EventBase {
   type: 'hook_error';
   error: ErrorInfo;
@@ -125,7 +131,7 @@ export interface RunEndEvent extends EventBase {
 
 export type RunEvent =
   | RunStartEvent | StepStartEvent | StepRetryEvent | StepSuccessEvent | StepErrorEvent
-  | StepSkippedEvent | StepLogEvent | HookErrorEvent | RunEndEvent;
+  | StepSkippedEvent | StepLogEvent | RunLogEvent | HookErrorEvent | RunEndEvent;
 export type RunEventType = RunEvent['type'];
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
 

@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stageFile } from '../engine/staging.js';
 import { StreamTest } from '../testing/stream-test.js';
 import type { FaultPoint } from './stream.js';
 
@@ -35,6 +36,19 @@ describe('file_watch', () => {
     expect(await sinkIds(t)).toEqual([1, 2, 3]);
     expect((await readdir(path.join(t.dir, 'out'))).sort()).toEqual(['part-00000000.parquet', 'part-00000001.parquet']);
     expect(await t.query("SELECT v2 FROM read_parquet('out/part-00000001.parquet')")).toEqual([{ v2: 60 }]);
+  });
+
+  it('removes staging files a killed run left in its sink folder when it starts', async () => {
+    const t = await create(fileWatch());
+    // Named as a run on this host with a pid no process has (above Linux's pid_max).
+    const s = await stageFile(path.join(t.dir, 'out', 'part-x.parquet'), 'old');
+    const left = s.tempPath.replace(`.${process.pid}.`, '.99999999.');
+    await writeFile(left, 'half a part');
+    await t.addFile('in/a.csv', csv([1]));
+    await t.start();
+    await t.processAll();
+    expect(await readdir(path.join(t.dir, 'out'))).toEqual(['part-00000000.parquet']);
+    expect(t.events).toContainEqual(expect.objectContaining({ type: 'stream_log', message: expect.stringMatching(/removed 1 staging file left by runs that were killed/) }));
   });
 
   for (const point of ['planned', 'after_offsets', 'after_run', 'after_commit'] as FaultPoint[]) {

@@ -17,7 +17,7 @@ import type { Pipeline, StepConfig } from '../config/model.js';
 import { ConfigError, errorMessage, StreamError } from '../errors.js';
 import type { Hook } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
-import { defaultStateDir, runPipeline, type RunOptions, type RunResult } from '../run.js';
+import { defaultStateDir, runPipeline, sweepLeftovers, type RunOptions, type RunResult } from '../run.js';
 import { resolvePath } from '../steps/context.js';
 import { RunStore } from '../tracker/run-store.js';
 import type { BatchContext, BatchInput } from '../steps/batch-input.js';
@@ -163,6 +163,7 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
 
   let recovered: Awaited<ReturnType<BatchLog['recover']>> = {};
   try {
+    await sweepLeftovers(pipeline, log);
     if (checkpoint) {
       recovered = await batchLog.recover();
       await checkSinkParts(pipeline, recovered.pending?.batchId ?? recovered.commit?.batchId ?? -1);

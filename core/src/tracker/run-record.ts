@@ -55,4 +55,6 @@ export interface RunRecord {
   error?: ErrorInfo;
   /** Set when the run was a micro-batch of a stream. */
   batch?: BatchRef;
+  /** What the run said outside its steps (run_log events). */
+  logs?: { level: 'info' | 'warning'; message: string }[];
 }

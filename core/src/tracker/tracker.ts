@@ -77,6 +77,9 @@ export class Tracker {
       case 'step_log':
         step!.logs.push(e.message);
         return;
+      case 'run_log':
+        (r.logs ??= []).push({ level: e.level, message: e.message });
+        return;
       case 'run_end':
         Object.assign(r, { status: e.status, endedAt: e.timestamp, durationMs: e.durationMs, committed: e.committed, error: e.error });
         if (r.batch?.availableAt && e.status === 'success') r.batch.lagMs = Math.max(0, Date.parse(e.timestamp) - Date.parse(r.batch.availableAt));
