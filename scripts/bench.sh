@@ -7,6 +7,8 @@ bash scripts/setup.sh --jupyter
 npx turbo run build --output-logs=errors-only
 node core/bench/run.mjs
 echo
+node core/bench/startup.mjs
+echo
 node kernel/bench/run.mjs
 echo
 node core/bench/stream.mjs

@@ -89,6 +89,9 @@ export class ConfigError extends OdibiError {
 /** --only / --skip cannot be satisfied (unknown step, or a selected step needs an unselected one). */
 export class SelectionError extends OdibiError {}
 
+/** A flag or option value that cannot be used (a duration, a cron expression): exit code 2 in the CLI. */
+export class FlagError extends OdibiError {}
+
 /** A step failed while running: wraps the engine's or the user's error and keeps it as `cause`. */
 export class StepError extends OdibiError {
   constructor(step: string, message: string, details: Omit<ErrorDetails, 'step'> = {}) {

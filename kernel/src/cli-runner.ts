@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const CLI = path.join(path.dirname(require.resolve('@odibi/core/package.json')), 'dist/cli/main.js');
+const CLI = path.join(path.dirname(require.resolve('@odibi/core/package.json')), 'bin/odibi.js');
 
 export function runCli(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

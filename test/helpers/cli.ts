@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(REPO, 'core/dist/cli/main.js');
+// The file `npm install` links as `odibi`: the bundled CLI users run.
+export const CLI = path.join(REPO, 'core/bin/odibi.js');
 
 // A test that times out must not leave its CLI process running (e.g. a query that never ends).
 const running = new Set<ChildProcess>();

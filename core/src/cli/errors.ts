@@ -1,7 +1,5 @@
 /** Maps errors to what the CLI prints and its exit code: 2 for bad config or usage, 1 otherwise. */
-import { ConfigError, OdibiError, SelectionError } from '../errors.js';
-import { TriggerError } from '../schedule/trigger.js';
-import { StreamFlagError } from '../stream/flags.js';
+import { ConfigError, FlagError, OdibiError, SelectionError } from '../errors.js';
 import { painter } from './format.js';
 
 /** 130 for Ctrl-C, as shells report a process ended by SIGINT. */
@@ -10,7 +8,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 export class UsageError extends OdibiError {}
 
 export function exitCodeFor(err: unknown): number {
-  return err instanceof ConfigError || err instanceof SelectionError || err instanceof UsageError || err instanceof TriggerError || err instanceof StreamFlagError ? EXIT.usage : EXIT.failed;
+  return err instanceof ConfigError || err instanceof SelectionError || err instanceof UsageError || err instanceof FlagError ? EXIT.usage : EXIT.failed;
 }
 
 export function reportError(err: unknown, json: boolean): number {

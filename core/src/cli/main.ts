@@ -1,28 +1,19 @@
 #!/usr/bin/env node
 /**
  * The `odibi` command. Parsing is commander's; each command lives in commands/ and returns its
- * exit code: 0 success, 1 a step failed, 2 invalid config or usage.
+ * exit code: 0 success, 1 a step failed, 2 invalid config or usage. A command's module (and with it
+ * DuckDB, zod, esbuild…) is imported only when that command runs, so `--version`, `--help` and
+ * light commands start as fast as Node itself.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createRequire } from 'node:module';
-import { checkpointClearCommand, checkpointListCommand, checkpointShowCommand } from './commands/checkpoint.js';
-import { convertCommand } from './commands/convert.js';
-import { dagCommand } from './commands/dag.js';
-import { initCommand } from './commands/init.js';
-import { runCommand } from './commands/run.js';
-import { runsListCommand, runsShowCommand } from './commands/runs.js';
-import { scheduleCommand } from './commands/schedule.js';
-import { streamCommand } from './commands/stream.js';
-import { validateCommand } from './commands/validate.js';
 import { EXIT, reportError } from './errors.js';
 import { collect, positiveInt } from './options.js';
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+import { packageVersion } from './package-root.js';
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('odibi')
     .description('ODIBI: declare, validate, run and inspect data pipelines')
-    .version(version)
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -39,7 +30,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--checkpoint', 'save each step\'s outputs (Parquet in the state dir) so a failed run can be resumed')
     .option('--resume', 'restore unchanged steps from their checkpoints; run only failed, unfinished and changed ones (saves checkpoints too)')
     .option('--json', 'print one JSON event per line instead of progress')
-    .action(async (config, o) => setExit(await runCommand(config, o)));
+    .action(async (config, o) => setExit(await (await import('./commands/run.js')).runCommand(config, o)));
 
   program.command('stream')
     .description('run a pipeline continuously as exactly-once micro-batches (ingest steps with params.stream)')
@@ -51,7 +42,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-w, --workers <n>', 'steps to run at once within a batch (default: number of cores)', positiveInt('--workers'))
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--json', 'print stream and run events as JSON lines instead of progress')
-    .action(async (config, o) => setExit(await streamCommand(config, o)));
+    .action(async (config, o) => setExit(await (await import('./commands/stream.js')).streamCommand(config, o)));
 
   program.command('schedule')
     .description('run a pipeline on a trigger: cron (timezone aware), a fixed interval, or file arrival')
@@ -68,14 +59,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-w, --workers <n>', 'steps to run at once (default: number of cores)', positiveInt('--workers'))
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--json', 'print schedule and run events as JSON lines')
-    .action(async (config, o) => setExit(await scheduleCommand(config, o)));
+    .action(async (config, o) => setExit(await (await import('./commands/schedule.js')).scheduleCommand(config, o)));
 
   program.command('validate')
     .description('check a pipeline config and report every problem at once')
     .argument('<config>')
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--json', 'machine-readable result')
-    .action(async (config, o) => setExit(await validateCommand(config, o)));
+    .action(async (config, o) => setExit(await (await import('./commands/validate.js')).validateCommand(config, o)));
 
   program.command('dag')
     .description('draw the pipeline DAG')
@@ -83,20 +74,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'svg', 'dot']))
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
-    .action(async (config, o) => setExit(await dagCommand(config, o)));
+    .action(async (config, o) => setExit(await (await import('./commands/dag.js')).dagCommand(config, o)));
 
   program.command('convert')
     .description('write the pipeline a saved notebook declares (its magics) as a config, without running it')
     .argument('<notebook>', 'a .ipynb notebook using the odibi kernel')
     .option('-o, --output <file>', 'config to write (default: the notebook name with .json)')
     .option('--strict', 'fail on a cell that cannot be converted (e.g. one whose saved output is an error)')
-    .action(async (notebook, o) => setExit(await convertCommand(notebook, o)));
+    .action(async (notebook, o) => setExit(await (await import('./commands/convert.js')).convertCommand(notebook, o)));
 
   program.command('init')
     .description('create a runnable starter project: sample data, pipeline.json, a notebook')
     .argument('<dir>')
     .option('--force', 'write into a non-empty folder (existing files are kept)')
-    .action(async (dir, o) => setExit(await initCommand(dir, o)));
+    .action(async (dir, o) => setExit(await (await import('./commands/init.js')).initCommand(dir, o)));
 
   const checkpoint = program.command('checkpoint')
     .description('step checkpoints saved by `odibi run --checkpoint` / `--resume`')
@@ -105,30 +96,30 @@ export function buildProgram(setExit: (code: number) => void): Command {
   checkpoint.command('list')
     .description('every checkpoint: step, run, rows, size, age')
     .option('--json', 'one JSON object per checkpoint')
-    .action(async (o) => setExit(await checkpointListCommand({ ...checkpoint.opts(), ...o })));
+    .action(async (o) => setExit(await (await import('./commands/checkpoint.js')).checkpointListCommand({ ...checkpoint.opts(), ...o })));
   checkpoint.command('show')
     .description('the checkpoints a run saved')
     .argument('<run>', 'run id, a unique prefix of one, or "latest"')
     .option('--json', 'the manifests')
-    .action(async (run, o) => setExit(await checkpointShowCommand(run, { ...checkpoint.opts(), ...o })));
+    .action(async (run, o) => setExit(await (await import('./commands/checkpoint.js')).checkpointShowCommand(run, { ...checkpoint.opts(), ...o })));
   checkpoint.command('clear')
     .description('delete checkpoints (all, or those older than a duration)')
     .option('--older-than <duration>', 'only checkpoints older than this, e.g. 7d, 12h, 30m')
-    .action(async (o) => setExit(await checkpointClearCommand({ ...checkpoint.opts(), ...o })));
+    .action(async (o) => setExit(await (await import('./commands/checkpoint.js')).checkpointClearCommand({ ...checkpoint.opts(), ...o })));
 
   const runs = program.command('runs')
     .description('list recorded runs (newest first)')
     .option('--state-dir <dir>', 'state dir to read (default: ./.odibi)')
     .option('--config <file>', 'read the state dir beside this config')
     .option('--json', 'one JSON object per run')
-    .action(async (o) => setExit(await runsListCommand(o)));
+    .action(async (o) => setExit(await (await import('./commands/runs.js')).runsListCommand(o)));
   runs.command('show')
     .description('show one run: steps, rows, schema, samples, lineage')
     .argument('<id>', 'run id, a unique prefix of one, or "latest"')
     .option('--state-dir <dir>', 'state dir to read (default: ./.odibi)')
     .option('--config <file>', 'read the state dir beside this config')
     .option('--json', 'the raw run record')
-    .action(async (id, o) => setExit(await runsShowCommand(id, { ...runs.opts(), ...o })));
+    .action(async (id, o) => setExit(await (await import('./commands/runs.js')).runsShowCommand(id, { ...runs.opts(), ...o })));
 
   return program;
 }

@@ -6,9 +6,7 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { RawPipeline } from './model.js';
-import { parseCsvPipeline } from './parse-csv.js';
 import { parseJsonPipeline } from './parse-json.js';
-import { loadSqlitePipeline } from './load-sqlite.js';
 import type { ValidateOptions } from './validate.js';
 
 export interface LoadOptions extends ValidateOptions {
@@ -26,9 +24,10 @@ export async function readRawPipeline(file: string, options: LoadOptions = {}): 
     throw new ConfigError([{ message: `unsupported config format '${path.extname(file) || '(no extension)'}'`, file,
       hint: 'use a .json, .csv, .db, .sqlite or .sqlite3 file' }], file);
   }
-  if (format === 'sqlite') return loadSqlitePipeline(await assertReadable(file), options.project);
+  // The CSV and SQLite readers (csv-parse, sql.js) load only for configs in those formats.
+  if (format === 'sqlite') return (await import('./load-sqlite.js')).loadSqlitePipeline(await assertReadable(file), options.project);
   const text = await readFile(await assertReadable(file), 'utf8');
-  return format === 'json' ? parseJsonPipeline(text, file) : parseCsvPipeline(text, file, options.project);
+  return format === 'json' ? parseJsonPipeline(text, file) : (await import('./parse-csv.js')).parseCsvPipeline(text, file, options.project);
 }
 
 

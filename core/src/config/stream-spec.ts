@@ -3,7 +3,7 @@
  * checked once (at validation, so `odibi validate` reports them with the step's file:line) and
  * turned into a typed spec.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StepConfig } from './model.js';
 import { parseDuration } from '../shared/duration.js';
 

@@ -3,7 +3,7 @@
  * params, keys), each naming the step and where it was declared.
  */
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseStreamSpec } from './stream-spec.js';
 import type { ConfigProblem } from '../errors.js';
 import { closest, suggest } from '../shared/suggest.js';

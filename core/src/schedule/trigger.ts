@@ -4,7 +4,7 @@
  * times and the missed-run arithmetic are tested without waiting.
  */
 import { Cron } from 'croner';
-import { OdibiError } from '../errors.js';
+import { FlagError } from '../errors.js';
 import path from 'node:path';
 import { DurationError, formatDuration, parseDuration } from '../shared/duration.js';
 
@@ -13,7 +13,7 @@ export type TriggerSpec =
   | { kind: 'every'; everyMs: number }
   | { kind: 'file'; dir: string; pattern?: string };
 
-export class TriggerError extends OdibiError {}
+export class TriggerError extends FlagError {}
 
 export interface TimedTrigger {
   /** The first fire time strictly after `after` (ms since epoch). */

@@ -4,7 +4,7 @@
  * in each flag's documented unit, the same in both: seconds for `--until-idle`, milliseconds for
  * `--trigger-interval`.
  */
-import { OdibiError } from '../errors.js';
+import { FlagError } from '../errors.js';
 import { DurationError, parseDuration } from '../shared/duration.js';
 
 export interface StreamFlags {
@@ -21,7 +21,7 @@ export interface StreamFlagOptions {
   triggerIntervalMs?: number;
 }
 
-export class StreamFlagError extends OdibiError {}
+export class StreamFlagError extends FlagError {}
 
 export function streamFromFlags(f: StreamFlags): StreamFlagOptions {
   const duration = (v: string | number | undefined, flag: string, bare: 's' | 'ms') => {

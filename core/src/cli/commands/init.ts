@@ -1,12 +1,10 @@
 /** `odibi init <dir>`: a runnable starter project (sample data, pipeline.json, a notebook). */
 import { cp, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EXIT, reportError, UsageError } from '../errors.js';
 import { painter } from '../format.js';
+import { packageRoot } from '../package-root.js';
 
-/** templates/ sits beside dist/ and src/ in the package. */
-const TEMPLATE = fileURLToPath(new URL('../../../templates/init', import.meta.url));
 
 export async function initCommand(dir: string, o: { force?: boolean }): Promise<number> {
   try {
@@ -16,7 +14,7 @@ export async function initCommand(dir: string, o: { force?: boolean }): Promise<
       throw new UsageError(`${dir} is not empty`, { hint: 'pick a new folder, or pass --force to add the starter files anyway (existing files are kept)' });
     }
     await mkdir(target, { recursive: true });
-    await cp(TEMPLATE, target, { recursive: true, force: false, errorOnExist: false });
+    await cp(path.join(packageRoot(), 'templates', 'init'), target, { recursive: true, force: false, errorOnExist: false });
     const p = painter(process.stdout);
     const rel = path.relative(process.cwd(), target) || '.';
     process.stdout.write(`${p('green', '✔')} created an ODIBI project in ${rel}\n\n  odibi validate ${path.join(rel, 'pipeline.json')}\n  odibi run ${path.join(rel, 'pipeline.json')}\n  odibi dag ${path.join(rel, 'pipeline.json')} --format svg -o ${path.join(rel, 'dag.svg')}\n\nOpen ${path.join(rel, 'explore.ipynb')} in Jupyter to build steps interactively.\n`);
