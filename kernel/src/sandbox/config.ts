@@ -89,14 +89,14 @@ function packageDir(name: string): string {
 
 /**
  * What the kernel runs from: every node_modules folder above this package and above @odibi/core,
- * and of both packages their package.json, dist/ and templates/ (never their sources).
+ * and of both packages their package.json, bin/, dist/ and templates/ (never their sources).
  */
 export function defaultRuntime(): string[] {
   const kernelDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
   const coreDir = packageDir('@odibi/core');
   const paths = new Set<string>();
   for (const dir of [kernelDir, coreDir]) {
-    for (const part of ['package.json', 'dist', 'templates']) {
+    for (const part of ['package.json', 'bin', 'dist', 'templates']) {
       if (existsSync(path.join(dir, part))) paths.add(path.join(dir, part));
     }
     for (let d = dir; ; d = path.dirname(d)) {

@@ -259,10 +259,15 @@ export class KernelGateway {
   async #stillBusy(kernel: Kernel.IKernelConnection): Promise<boolean> {
     const dir = this.#o.sandboxStateDir;
     if (!dir) return false;
-    const before = kernelCpuSeconds(dir, kernel.id);
-    await new Promise((r) => setTimeout(r, 1000));
-    const after = kernelCpuSeconds(dir, kernel.id);
-    return before !== undefined && after !== undefined && after - before > 0.1;
+    // Two windows in a row: the kernel's own work right after an interrupt (the error reply, a
+    // collection) can fill the first, never both; a loop left spinning fills every window.
+    for (let window = 0; window < 2; window++) {
+      const before = kernelCpuSeconds(dir, kernel.id);
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = kernelCpuSeconds(dir, kernel.id);
+      if (before === undefined || after === undefined || after - before <= 0.1) return false;
+    }
+    return true;
   }
 
   /** Waits until a restart Jupyter began on its own is over (the kernel answers again). */
