@@ -29,6 +29,8 @@ main(async () => {
   }
   // Per-step durations as the tracker saw them, to tell where the time went.
   const stepMs = Object.fromEntries(Object.values(result.record.steps).map((s) => [s.name, s.durationMs]));
-  const rows = [...result.results.values()].reduce((n, r) => n + r.outputs.reduce((m, o) => m + o.rows, 0), 0);
+  // Rows of the results (datasets no step reads): what the baseline reports too.
+  const read = new Set(result.plan.steps.flatMap((p) => Object.values(p.step.inputs)));
+  const rows = [...result.results.values()].reduce((n, r) => n + r.outputs.filter((o) => !read.has(o.key)).reduce((m, o) => m + (o.rows ?? 0), 0), 0);
   report({ wallMs: ms, steps: result.succeeded.length, rows, workers: result.record.options.workers, stepMs });
 });

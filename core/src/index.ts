@@ -18,11 +18,13 @@ export { Redactor } from './config/env.js';
 /** Graph and plan */
 export { createPlan, dagOf } from './graph/plan.js';
 export type { Plan, PlannedStep, PlanOptions } from './graph/plan.js';
+export { planFusion, MAX_INLINE_DEPTH } from './graph/fusion.js';
+export type { Fusion, DatasetPlan, InlinedDataset, FusionOptions } from './graph/fusion.js';
 export type { Dag } from './graph/dag.js';
 export { suggest as didYouMean } from './shared/suggest.js';
 
 /** Running */
-export { runPipeline, defaultStateDir } from './run.js';
+export { runPipeline, defaultStateDir, fusionFor } from './run.js';
 export type { RunOptions, RunResult } from './run.js';
 export { EventBus } from './exec/event-bus.js';
 export { execute } from './exec/executor.js';

@@ -16,6 +16,7 @@ import { EventBus } from './exec/event-bus.js';
 import type { Hook } from './exec/events.js';
 import { execute, type RunSummary } from './exec/executor.js';
 import { createPlan, type Plan, type PlanOptions } from './graph/plan.js';
+import { planFusion, type Fusion } from './graph/fusion.js';
 import { DuckDBStepRunner } from './steps/duckdb-runner.js';
 import { outputFolders } from './steps/output-folders.js';
 import { sweepStaging } from './engine/staging.js';
@@ -61,11 +62,18 @@ export interface RunOptions extends PlanOptions, LoadOptions {
    * schemas, function modules. A stream checks once when it starts, not every batch.
    */
   check?: boolean;
+  /**
+   * Keep datasets that one SQL step reads as views inside it rather than tables (default true; see
+   * graph/fusion.ts). Runs that save checkpoints, and stream batches, always store every dataset.
+   */
+  fuse?: boolean;
 }
 
 export interface RunResult extends RunSummary {
   runId: string;
   plan: Plan;
+  /** The datasets the run kept as views. */
+  fusion: Fusion;
   record: RunRecord;
   /** Where the run record was saved, if it was. */
   recordPath?: string;
@@ -75,6 +83,17 @@ export interface RunResult extends RunSummary {
 export async function sweepLeftovers(pipeline: Pipeline, say: (message: string) => void): Promise<void> {
   const removed = await sweepStaging(outputFolders(pipeline));
   if (removed.length) say(`removed ${removed.length} staging file${removed.length === 1 ? '' : 's'} left by runs that were killed: ${removed.map((f) => path.relative(pipeline.baseDir, f)).join(', ')}`);
+}
+
+/**
+ * What the run stores as tables and what it fuses: nothing is fused when outputs must exist as
+ * tables (checkpoints save them; a stream counts its sources' rows) or when the user says so.
+ */
+export function fusionFor(plan: Plan, options: Pick<RunOptions, 'fuse' | 'checkpoint' | 'resume' | 'batch'> = {}): Fusion {
+  const off = options.fuse === false ? '--no-fuse'
+    : options.checkpoint || options.resume ? 'checkpoints save every dataset'
+      : options.batch ? 'a stream batch counts its sources' : undefined;
+  return planFusion(plan, off ? { enabled: false, disabledBecause: `fusion is off: ${off}` } : {});
 }
 
 export function defaultStateDir(pipeline: Pipeline): string {
@@ -98,6 +117,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     store,
     runOptions: {
       workers, only: options.only ?? [], skip: options.skip ?? [], keepGoing: !!options.keepGoing, project: options.project,
+      ...(options.fuse === false ? { fuse: false } : {}),
       ...(options.trigger ? { trigger: options.trigger } : {}), ...(options.resume ? { resume: true } : {}),
     },
   });
@@ -114,8 +134,9 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
       write: true, resume: !!options.resume, warn: (step, message) => bus.emit({ type: 'step_log', step, message }),
     })
     : undefined;
+  const fusion = fusionFor(plan, options);
   const runner = new DuckDBStepRunner({
-    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints,
+    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion,
     log: (step, message) => bus.emit({ type: 'step_log', step, message }),
   });
   runner.prepare(plan);
@@ -130,7 +151,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
         .map(([step, r]) => ({ step, targets: r.staged.map((s) => s.target) })));
     }
     await tracker.saved();
-    return { ...summary, runId, plan, record: tracker.record, recordPath: store?.pathOf(runId) };
+    return { ...summary, runId, plan, fusion, record: tracker.record, recordPath: store?.pathOf(runId) };
   } finally {
     await runner.close();
     engine.close();

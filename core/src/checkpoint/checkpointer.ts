@@ -86,9 +86,10 @@ export class Checkpointer implements StepCache {
       for (const [i, out] of outputs.entries()) {
         const file = `${i}.parquet`;
         const target = path.join(pending.dir, file);
-        await session.run(`COPY ${datasetTable(out.key)} TO ${str(target)} (FORMAT parquet)`);
+        const copied = await session.query(`COPY ${datasetTable(out.key)} TO ${str(target)} (FORMAT parquet)`);
         const { size } = await stat(target);
-        datasets.push({ key: out.key, file, rows: out.rows, bytes: size });
+        // A run with checkpoints fuses nothing, so rows are known; COPY's own count covers a view anyway.
+        datasets.push({ key: out.key, file, rows: out.rows ?? Number(Object.values(copied[0] ?? {})[0] ?? 0), bytes: size });
       }
       const entry: CheckpointEntry = {
         version: 1, pipeline: this.#o.pipeline, step: step.name, layer: step.layer, fingerprint: fp, runId: this.#o.runId,

@@ -21,6 +21,18 @@ export function count(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/**
+ * What a step did to rows, in a few words: "1,200 → 1,150 rows"; an output kept as a view
+ * (fusion) was never counted, so it says who reads it instead.
+ */
+export function rowsSummary(rowsIn: number | null, rowsOut: number | null, outputs: readonly { inlinedInto?: string }[]): string {
+  if (rowsOut === null) {
+    const into = outputs.find((o) => o.inlinedInto)?.inlinedInto;
+    return into ? `fused into ${into}` : 'not counted';
+  }
+  return `${rowsIn === null ? 'fused' : count(rowsIn)} → ${count(rowsOut)} rows`;
+}
+
 export function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }

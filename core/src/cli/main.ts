@@ -29,6 +29,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--timeout <ms>', 'default per-step timeout in ms (params.timeout_ms wins)', positiveInt('--timeout'))
     .option('--checkpoint', 'save each step\'s outputs (Parquet in the state dir) so a failed run can be resumed')
     .option('--resume', 'restore unchanged steps from their checkpoints; run only failed, unfinished and changed ones (saves checkpoints too)')
+    .option('--no-fuse', 'store every dataset as a table (by default a dataset read by one SQL step only is a view inside that step)')
+    .option('--explain', 'print the plan (levels, and which datasets are fused as views) without running it; with --json as JSON')
     .option('--json', 'print one JSON event per line instead of progress')
     .action(async (config, o) => setExit(await (await import('./commands/run.js')).runCommand(config, o)));
 

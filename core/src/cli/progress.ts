@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { createLogUpdate } from 'log-update';
 import type { RunEvent } from '../exec/events.js';
-import { count, duration, pad, painter, plural } from './format.js';
+import { count, duration, pad, painter, plural, rowsSummary } from './format.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -44,10 +44,10 @@ export class Progress {
       case 'step_success':
         this.#running.delete(e.step);
         if (e.restoredFrom) {
-          this.#print(`${p('cyan', '↺')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.writes.length || !e.outputs.length ? 'already written' : `${count(e.rowsOut)} rows`, 26)} ${p('dim', `restored from the checkpoint of run ${e.restoredFrom}`)}`);
+          this.#print(`${p('cyan', '↺')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.writes.length || !e.outputs.length ? 'already written' : `${count(e.rowsOut ?? 0)} rows`, 26)} ${p('dim', `restored from the checkpoint of run ${e.restoredFrom}`)}`);
           return;
         }
-        this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.layer === 'connect' ? 'connected' : `${count(e.rowsIn)} → ${count(e.rowsOut)} rows`, 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}`);
+        this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.layer === 'connect' ? 'connected' : rowsSummary(e.rowsIn, e.rowsOut, e.outputs), 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}`);
         return;
       case 'step_retry':
         this.#print(`${p('yellow', '↻')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${p('yellow', `attempt ${e.attempt} failed, retrying in ${duration(e.delayMs)}: ${firstLine(e.error.message)}`)}`);

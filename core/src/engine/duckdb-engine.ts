@@ -124,6 +124,22 @@ export class Session {
     return count;
   }
 
+  /**
+   * Defines dataset `key` as a view of the query, inputs bound as `materialize` binds them: no row
+   * is read now, and the one step that reads the view runs this query inside its own (fusion).
+   * Returns the view's columns, as DuckDB bound them when it created the view.
+   */
+  async defineView(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<ColumnSchema[]> {
+    await this.#withInputs(selectSql, inputs, (body) => this.conn.run(`CREATE OR REPLACE VIEW ${datasetTable(key)} AS ${body}`));
+    // Prepared, never executed: DuckDB binds the view and says its columns without reading a row.
+    // (Not duckdb_columns(): it lists every column of every dataset, which grows with the run.)
+    const prepared = await this.conn.prepare(`SELECT * FROM ${datasetTable(key)}`);
+    try {
+      return Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: prepared.columnType(i).toString() }));
+    } finally {
+      prepared.destroySync();
+    }
+  }
 
   /**
    * The columns a query would produce, bound by DuckDB exactly as `materialize` would run it

@@ -10,10 +10,13 @@ import type { ColumnSchema } from '../engine/duckdb-engine.js';
 export interface DatasetInfo {
   key: string;
   alias: string;
-  rows: number;
+  /** Null when the dataset was never stored: a view read inside its one consumer (see inlinedInto). */
+  rows: number | null;
   schema: ColumnSchema[];
-  /** Up to 5 rows, JSON-safe. Only for outputs. */
+  /** Up to 5 rows, JSON-safe. Only for outputs that were stored. */
   sample?: Record<string, unknown>[];
+  /** The step whose query reads this dataset as a view (fusion): it was never stored on its own. */
+  inlinedInto?: string;
 }
 
 export interface SchemaDiff {
@@ -75,8 +78,10 @@ export interface StepSuccessEvent extends EventBase {
   layer: Layer;
   attempt: number;
   durationMs: number;
-  rowsIn: number;
-  rowsOut: number;
+  /** Null when an input was inlined (a view) and so never counted on its own. */
+  rowsIn: number | null;
+  /** Null when the output was inlined into its consumer. */
+  rowsOut: number | null;
   inputs: DatasetInfo[];
   outputs: DatasetInfo[];
   schemaDiff?: SchemaDiff;

@@ -12,8 +12,10 @@ import type { EventBus } from './event-bus.js';
 import { backoffMs, policyOf } from './retry.js';
 
 export interface StepResult {
-  rowsIn: number;
-  rowsOut: number;
+  /** Null: an input was inlined (a view), so not counted. */
+  rowsIn: number | null;
+  /** Null: the output was inlined into its consumer, so not counted. */
+  rowsOut: number | null;
   inputs: DatasetInfo[];
   outputs: DatasetInfo[];
   schemaDiff?: SchemaDiff;

@@ -109,7 +109,8 @@ export class NotebookSession {
       this.#steps.clear();
       for (const [k, v] of next) this.#steps.set(k, v);
       for (const out of result.outputs) this.#schemas.set(out.key, out.schema);
-      return { step, outputs: result.outputs, rowsOut: result.rowsOut, replaced };
+      // A notebook step runs on its own, never fused: its output is always a counted table.
+      return { step, outputs: result.outputs, rowsOut: result.rowsOut ?? 0, replaced };
     } finally {
       this.#running = undefined;
     }

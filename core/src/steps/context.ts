@@ -3,6 +3,7 @@
  * connections, a way to stage atomic outputs, and a logger. Handlers never see the executor.
  */
 import path from 'node:path';
+import { isUrl } from '../shared/url.js';
 import type { Pipeline, StepConfig } from '../config/model.js';
 import type { Session } from '../engine/duckdb-engine.js';
 import type { Connection } from '../engine/connections.js';
@@ -19,6 +20,11 @@ export interface StepContext {
   readonly pipeline: Pipeline;
   readonly runId: string;
   readonly session: Session;
+  /**
+   * Stores a query's result as dataset `key` (inputs: alias → dataset key, bound as table names): a
+   * table, or a view when the plan fuses the dataset into the one step that reads it.
+   */
+  produce(key: string, selectSql: string, inputs?: Readonly<Record<string, string>>): Promise<void>;
   readonly connections: ConnectionRegistry;
   readonly signal: AbortSignal;
   /** Scratch folder of the run (downloads and the like), removed at its end. */
@@ -41,9 +47,7 @@ export interface HandlerResult {
 
 export type StepHandler = (ctx: StepContext) => Promise<HandlerResult | void>;
 
-export function isUrl(value: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
-}
+export { isUrl };
 
 /** Relative paths in a config resolve against the config file's folder. */
 export function resolvePath(pipeline: Pipeline, p: string): string {

@@ -12,6 +12,7 @@ import type { DuckDBEngine, Session } from '../engine/duckdb-engine.js';
 import { stageFile, type StagedAction } from '../engine/staging.js';
 import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
+import type { Fusion } from '../graph/fusion.js';
 import type { Plan, PlannedStep } from '../graph/plan.js';
 import type { StepCache } from './step-cache.js';
 import type { BatchContext } from './batch-input.js';
@@ -31,12 +32,16 @@ export interface RunnerOptions {
   batch?: BatchContext;
   /** Keeps step outputs, and restores them instead of running a step (checkpoints, on resume). */
   cache?: StepCache;
+  /** Datasets to define as views rather than store (see graph/fusion.ts). */
+  fusion?: Fusion;
 }
 
 export class DuckDBStepRunner implements StepRunner {
   readonly #o: RunnerOptions;
   readonly #connections = new Map<string, Connection>();
   readonly #datasets = new Map<string, DatasetInfo>();
+  /** Columns of the datasets defined as views, as DuckDB bound them. */
+  readonly #views = new Map<string, DatasetInfo['schema']>();
   /** Attempts still running, including ones the executor gave up on after a timeout. */
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -75,8 +80,13 @@ export class DuckDBStepRunner implements StepRunner {
       interrupter = setInterval(() => session.interrupt(), 50);
     };
     signal.addEventListener('abort', onAbort);
+    const inlined = this.#o.fusion?.inlined;
     const ctx: StepContext = {
       step, pipeline, runId, session, signal, tmpDir,
+      produce: async (key, selectSql, inputs) => {
+        if (inlined?.has(key)) this.#views.set(key, await session.defineView(key, selectSql, inputs));
+        else await session.materialize(key, selectSql, inputs);
+      },
       connections: this.#connections,
       stage: async (finalPath) => {
         const s = await stageFile(finalPath, runId);
@@ -100,8 +110,8 @@ export class DuckDBStepRunner implements StepRunner {
         this.#datasets.set(key, info);
         outputs.push(info);
       }
-      const rowsIn = inputs.reduce((n, d) => n + d.rows, 0);
-      const rowsOut = outputs.length ? outputs.reduce((n, d) => n + d.rows, 0) : (handled.rowsWritten ?? 0);
+      const rowsIn = sumRows(inputs);
+      const rowsOut = outputs.length ? sumRows(outputs) : (handled.rowsWritten ?? 0);
       if (!restoredFrom) await cache?.save(step, session, outputs);
       return {
         rowsIn, rowsOut, inputs, outputs, schemaDiff: outputs.length && inputs.length ? diffSchemas(inputs, outputs[0]) : undefined, staged,
@@ -109,7 +119,8 @@ export class DuckDBStepRunner implements StepRunner {
       };
     } catch (err) {
       await Promise.allSettled(staged.map((s) => s.rollback()));
-      throw wrap(step, err, (key) => this.#datasets.get(key)?.schema.map((c) => c.name));
+      const fusedInputs = Object.values(step.inputs).filter((k) => inlined?.has(k));
+      throw wrap(step, err, (key) => this.#datasets.get(key)?.schema.map((c) => c.name), fusedInputs);
     } finally {
       clearInterval(interrupter);
       signal.removeEventListener('abort', onAbort);
@@ -122,6 +133,9 @@ export class DuckDBStepRunner implements StepRunner {
   }
 
   async #measure(session: Session, alias: string, key: string): Promise<DatasetInfo> {
+    const view = this.#views.get(key);
+    // A view is read once, by its consumer: counting or sampling it here would read it twice.
+    if (view) return { key, alias, rows: null, schema: view, inlinedInto: this.#o.fusion!.inlined.get(key)!.consumer };
     return { key, alias, ...(await session.snapshot(key, this.#o.sampleRows ?? 5)) };
   }
 
@@ -138,7 +152,17 @@ export class DuckDBStepRunner implements StepRunner {
   }
 }
 
-function wrap(step: StepConfig, err: unknown, columnsOf: (key: string) => string[] | undefined): Error {
+/** Rows of all the datasets, or null when one of them was a view and so was never counted. */
+function sumRows(datasets: readonly DatasetInfo[]): number | null {
+  let n = 0;
+  for (const d of datasets) {
+    if (d.rows === null) return null;
+    n += d.rows;
+  }
+  return n;
+}
+
+function wrap(step: StepConfig, err: unknown, columnsOf: (key: string) => string[] | undefined, fusedInputs: readonly string[] = []): Error {
   if (err instanceof StepError) return err;
   // Never ODIBI's own names for datasets (memory.odibi_data."x"): the key the user wrote.
   const message = (err instanceof Error ? err.message : String(err)).trim().replace(/memory\.odibi_data\.("(?:[^"]|"")+"|\w+)/g, (_m, n: string) => (n.startsWith('"') ? n.slice(1, -1).replace(/""/g, '"') : n));
@@ -149,7 +173,12 @@ function wrap(step: StepConfig, err: unknown, columnsOf: (key: string) => string
     const e = explainSqlError(message, { sql: step.value, tables });
     return new StepError(step.name, e.message, { cause: err, hint: e.hint, ...(e.line !== undefined ? { sql: { line: e.line, column: e.column } } : {}) });
   }
-  return new StepError(step.name, message, { cause: err, hint: hintFor(message) });
+  // A view's query runs inside this step, so a bad value in a fused input's file fails here.
+  const fused = fusedInputs.length
+    ? `${fusedInputs.map((k) => `'${k}'`).join(', ')} ${fusedInputs.length === 1 ? 'was' : 'were'} read inside this step (fused); \`odibi run --no-fuse\` stores every dataset and shows which step's query fails`
+    : undefined;
+  const hint = [hintFor(message), fused].filter(Boolean).join('; ') || undefined;
+  return new StepError(step.name, message, { cause: err, hint });
 }
 
 /** Hints for the DuckDB errors users meet most. */

@@ -37,7 +37,7 @@ async function ingestSql(ctx: StepContext, key: string): Promise<void> {
     if (!conn) throw new StepError(ctx.step.name, `connection '${name}' is not open`, { hint: `the connect step '${name}' must run first; do not --skip it` });
     await conn.ingest(ctx.session, ctx.step.value, key);
   } else {
-    await ctx.session.materialize(key, ctx.step.value);
+    await ctx.produce(key, ctx.step.value);
   }
 }
 
@@ -55,7 +55,7 @@ async function ingestFile(ctx: StepContext, key: string): Promise<void> {
   }
   const reader = readerFor(format);
   const args = namedArgs({ ...reader.defaults, ...options });
-  await ctx.session.materialize(key, `SELECT * FROM ${reader.fn}(${str(source)}${args})`);
+  await ctx.produce(key, `SELECT * FROM ${reader.fn}(${str(source)}${args})`);
 }
 
 /** A stream micro-batch: exactly the files the batch planned (or none: an empty table of the same shape). */

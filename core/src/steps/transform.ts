@@ -4,5 +4,5 @@ import { runFunctionStep } from './function-step.js';
 
 export const runTransform: StepHandler = async (ctx) => {
   if (ctx.step.type === 'function') return runFunctionStep(ctx);
-  await ctx.session.materialize(onlyOutput(ctx.step).key, ctx.step.value, ctx.step.inputs);
+  await ctx.produce(onlyOutput(ctx.step).key, ctx.step.value, ctx.step.inputs);
 };

@@ -13,8 +13,9 @@ export interface StepRecord {
   startedAt?: string;
   endedAt?: string;
   durationMs?: number;
-  rowsIn?: number;
-  rowsOut?: number;
+  /** Null where a dataset was inlined (a view read inside its consumer) and never counted. */
+  rowsIn?: number | null;
+  rowsOut?: number | null;
   /** Schema of the (first) output dataset. */
   schema?: ColumnSchema[];
   /** Up to 5 rows of the (first) output. */

@@ -69,7 +69,8 @@ function defineStep(name: string): MagicSpec['run'] {
     const r = await ctx.session.define(fields);
     const target = String(fields.value || (fields.params as Record<string, unknown> | undefined)?.url || '');
     const out = r.outputs[0];
-    if (out) return previewBundle({ key: out.key, rows: out.rows, schema: out.schema, sample: out.sample ?? [] });
+    // A notebook step runs on its own, never fused: its output is a counted table.
+    if (out) return previewBundle({ key: out.key, rows: out.rows ?? 0, schema: out.schema, sample: out.sample ?? [] });
     if (fields.layer === 'connect') return text(`connected '${fields.name}'`);
     return text(`${fields.layer === 'store' ? 'stored' : 'published'} ${r.rowsOut.toLocaleString('en-US')} rows of ${ms.inputs[0]} to ${target}`);
   };

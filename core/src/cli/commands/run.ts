@@ -2,7 +2,9 @@
 import path from 'node:path';
 import { checkConfig } from '../../check/check-config.js';
 import { ConfigError } from '../../errors.js';
-import { runPipeline } from '../../run.js';
+import { createPlan } from '../../graph/plan.js';
+import { fusionFor, runPipeline } from '../../run.js';
+import { explainText, explanation } from '../explain.js';
 import type { RunEvent } from '../../exec/events.js';
 import { EXIT, reportError } from '../errors.js';
 import { Progress } from '../progress.js';
@@ -19,6 +21,9 @@ export interface RunCommandOptions {
   timeout?: number;
   checkpoint?: boolean;
   resume?: boolean;
+  /** commander's `--no-fuse`: false when given. */
+  fuse?: boolean;
+  explain?: boolean;
 }
 
 export async function runCommand(config: string, o: RunCommandOptions): Promise<number> {
@@ -26,6 +31,12 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     // The same dry run as `odibi validate`, before anything runs: every problem at once, exit 2.
     const { pipeline, warnings, problems } = await checkConfig(config, { project: o.project, cacheDir: typecheckCache(o.stateDir, config) });
     if (problems.length) throw new ConfigError(problems, pipeline.file);
+    if (o.explain) {
+      const plan = createPlan(pipeline, { only: o.only, skip: o.skip });
+      const fusion = fusionFor(plan, { fuse: o.fuse, checkpoint: o.checkpoint, resume: o.resume });
+      process.stdout.write(o.json ? `${JSON.stringify(explanation(plan, fusion), null, 2)}\n` : explainText(plan, fusion, process.stdout));
+      return EXIT.ok;
+    }
     const hook = o.json ? (e: RunEvent) => { process.stdout.write(`${JSON.stringify(e)}\n`); } : new Progress(process.stdout).handle;
     if (!o.json) for (const w of warnings) process.stderr.write(`${painter(process.stderr)('yellow', 'warning:')} ${w.step ? `step '${w.step}': ` : ''}${w.message}\n`);
     // First Ctrl-C: stop the running steps and roll the outputs back; a second one exits at once.
@@ -38,7 +49,7 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     process.once('SIGINT', onSigint);
     const result = await runPipeline(pipeline, {
       workers: o.workers, only: o.only, skip: o.skip, keepGoing: o.keepGoing, stateDir: o.stateDir,
-      timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal, checkpoint: o.checkpoint, resume: o.resume, check: false,
+      timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal, checkpoint: o.checkpoint, resume: o.resume, check: false, fuse: o.fuse,
     }).finally(() => process.removeListener('SIGINT', onSigint));
     if (!o.json && result.recordPath) process.stdout.write(`${painter(process.stdout)('dim', `Run record: ${result.recordPath}`)}\n`);
     if (cancel.signal.aborted) return EXIT.interrupted;

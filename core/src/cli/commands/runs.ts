@@ -3,7 +3,7 @@ import type { RunRecord } from '../../tracker/run-record.js';
 import { RunStore } from '../../tracker/run-store.js';
 import { stateDirOf } from '../state-dir.js';
 import { EXIT, reportError } from '../errors.js';
-import { count, duration, pad, painter } from '../format.js';
+import { duration, pad, painter, rowsSummary } from '../format.js';
 
 export interface RunsOptions {
   stateDir?: string;
@@ -68,7 +68,7 @@ export async function runsShowCommand(id: string, o: RunsOptions): Promise<numbe
       const mark = { success: p('green', '✔'), failed: p('red', '✖'), skipped: p('gray', '○'), running: '…', pending: '·' }[s.status];
       out.push('');
       out.push(`${mark} ${p('bold', s.name)} ${p('dim', `${s.layer}, ${s.status}${s.attempts > 1 ? `, ${s.attempts} attempts` : ''}${s.durationMs !== undefined ? `, ${duration(s.durationMs)}` : ''}`)}`);
-      if (s.rowsIn !== undefined) out.push(`  rows ${count(s.rowsIn)} in → ${count(s.rowsOut ?? 0)} out`);
+      if (s.rowsIn !== undefined) out.push(`  rows ${rowsSummary(s.rowsIn, s.rowsOut ?? null, s.outputs ?? [])}`);
       if (s.error) out.push(p('red', `  error: ${s.error.message}`) + (s.error.hint ? p('dim', `\n  hint: ${s.error.hint}`) : ''));
       if (s.skipDetail) out.push(p('dim', `  ${s.skipDetail}`));
       if (s.schema?.length) out.push(`  schema: ${s.schema.map((c) => `${c.name} ${p('dim', c.type)}`).join(', ')}`);
