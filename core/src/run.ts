@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { dryRun } from './check/dry-run.js';
+import { cachedDryRun } from './check/dry-run-cache.js';
 import { Redactor } from './config/env.js';
 import { ConfigError } from './errors.js';
 import { loadPipeline } from './load/pipeline.js';
@@ -30,7 +30,7 @@ import { newRunId } from './shared/ids.js';
 import { Tracker } from './tracker/tracker.js';
 
 export interface RunOptions extends PlanOptions, LoadOptions {
-  /** Steps run at once (default: number of cores). */
+  /** Steps run at once (default: DEFAULT_WORKERS, four per core). */
   workers?: number;
   keepGoing?: boolean;
   /** Default per-step timeout in ms; a step's params.timeout_ms wins. */
@@ -96,6 +96,16 @@ export function fusionFor(plan: Plan, options: Pick<RunOptions, 'fuse' | 'checkp
   return planFusion(plan, off ? { enabled: false, disabledBecause: `fusion is off: ${off}` } : {});
 }
 
+/**
+ * Steps run at once by default: four per core. A step spends most of its time inside DuckDB, which
+ * runs each query on all cores and shares one memory limit among them, so more steps at once do
+ * not oversubscribe memory; what they do is overlap the fixed cost of each statement (about a
+ * millisecond: parse, plan, catalog commit), which on a DAG of many small steps is most of the work.
+ */
+export function defaultWorkers(): number {
+  return Math.min(16, 4 * os.availableParallelism());
+}
+
 export function defaultStateDir(pipeline: Pipeline): string {
   return path.join(pipeline.baseDir, '.odibi');
 }
@@ -106,13 +116,13 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const plan = createPlan(pipeline, options);
   const stateDir = options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline);
   if (options.check !== false) {
-    const { problems } = await dryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck') });
+    const { problems } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck') }, path.join(stateDir, 'cache', 'dry-run'));
     if (problems.length) throw new ConfigError(problems, pipeline.file);
   }
   const runId = newRunId();
   const bus = new EventBus(runId, { redactor: new Redactor(pipeline.secrets) });
   const store = options.noState ? undefined : new RunStore(stateDir);
-  const workers = options.workers ?? os.availableParallelism();
+  const workers = options.workers ?? defaultWorkers();
   const tracker = new Tracker(plan, runId, {
     store,
     runOptions: {

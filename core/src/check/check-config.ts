@@ -8,6 +8,7 @@ import { readRawPipeline, type LoadOptions } from '../config/load.js';
 import type { Pipeline } from '../config/model.js';
 import type { ConfigProblem } from '../errors.js';
 import { dryRun, type DryRunOptions } from './dry-run.js';
+import { cachedDryRun } from './dry-run-cache.js';
 
 export interface CheckedConfig {
   pipeline: Pipeline;
@@ -16,8 +17,18 @@ export interface CheckedConfig {
   notes: ConfigProblem[];
 }
 
-export async function checkConfig(file: string, options: LoadOptions & Omit<DryRunOptions, 'steps'> = {}): Promise<CheckedConfig> {
+export interface CheckOptions extends LoadOptions, Omit<DryRunOptions, 'steps'> {
+  /**
+   * Where passed dry runs are remembered (see dry-run-cache.ts): `odibi run` skips the dry run of
+   * a pipeline unchanged since it last passed. Unset (`odibi validate`): always checked.
+   */
+  dryRunCache?: string;
+}
+
+export async function checkConfig(file: string, options: CheckOptions = {}): Promise<CheckedConfig> {
   const { pipeline, warnings, problems } = collectProblems(await readRawPipeline(file, options), options);
-  const dry = await dryRun(pipeline, { typecheck: options.typecheck, cacheDir: options.cacheDir });
+  const dryOptions = { typecheck: options.typecheck, cacheDir: options.cacheDir };
+  // A config with problems is checked in full, so every problem shows at once.
+  const dry = options.dryRunCache && problems.length === 0 ? await cachedDryRun(pipeline, dryOptions, options.dryRunCache) : await dryRun(pipeline, dryOptions);
   return { pipeline, problems: [...problems, ...dry.problems], warnings, notes: dry.notes };
 }

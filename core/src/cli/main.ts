@@ -20,7 +20,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('run')
     .description('run a pipeline (JSON, CSV or SQLite config)')
     .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
-    .option('-w, --workers <n>', 'steps to run at once (default: number of cores)', positiveInt('--workers'))
+    .option('-w, --workers <n>', 'steps to run at once (default: four per core, at most 16)', positiveInt('--workers'))
     .option('--only <selector>', 'run only these steps: name, +name (with upstream), name+ (with downstream), layer:<layer>; repeatable or comma-separated', collect)
     .option('--skip <selector>', 'leave these steps out (same syntax as --only)', collect)
     .option('--keep-going', 'after a failure, let independent branches finish (dependents are skipped)')
@@ -41,7 +41,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-batches <n>', 'stop after n batches')
     .option('--until-idle <duration>', 'stop after this long without new input: 30s, 500ms, 2m (a bare number is seconds)')
     .option('--trigger-interval <duration>', 'how often to look for new input when nothing signals it: 1s, 250ms (a bare number is milliseconds; default 1000)')
-    .option('-w, --workers <n>', 'steps to run at once within a batch (default: number of cores)', positiveInt('--workers'))
+    .option('-w, --workers <n>', 'steps to run at once within a batch (default: four per core, at most 16)', positiveInt('--workers'))
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--json', 'print stream and run events as JSON lines instead of progress')
     .action(async (config, o) => setExit(await (await import('./commands/stream.js')).streamCommand(config, o)));
@@ -58,7 +58,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--missed <policy>', 'runs missed while the scheduler was down: skip them, or run once at start (default: skip)').choices(['skip', 'run-once']))
     .option('--max-runs <n>', 'stop after n runs', positiveInt('--max-runs'))
     .option('--state-dir <dir>', 'run records and schedule state (default: .odibi/ beside the config)')
-    .option('-w, --workers <n>', 'steps to run at once (default: number of cores)', positiveInt('--workers'))
+    .option('-w, --workers <n>', 'steps to run at once (default: four per core, at most 16)', positiveInt('--workers'))
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--json', 'print schedule and run events as JSON lines')
     .action(async (config, o) => setExit(await (await import('./commands/schedule.js')).scheduleCommand(config, o)));

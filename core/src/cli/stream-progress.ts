@@ -53,6 +53,9 @@ export class StreamProgress {
       case 'stream_log':
         this.#print(p('yellow', `  ${e.message}`));
         return;
+      case 'hook_error':
+        this.#print(p('yellow', `  warning: ${e.error.message}`));
+        return;
       case 'stream_end': {
         clearInterval(this.#timer);
         this.#live?.clear();

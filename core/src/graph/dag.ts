@@ -99,19 +99,46 @@ function at(s: StepConfig): Pick<ConfigProblem, 'file' | 'line' | 'row'> {
   return { file: s.origin.file, line: s.origin.line, row: s.origin.row };
 }
 
-/** Kahn's algorithm; ties keep declaration order so runs are reproducible. */
+/**
+ * Kahn's algorithm; ties keep declaration order so runs are reproducible. The ready set is a
+ * binary heap of declaration positions: sorting it at every step made large graphs quadratic.
+ */
 function topoOrder(names: string[], upstream: Map<string, string[]>, downstream: Map<string, string[]>): string[] {
   const indeg = new Map(names.map((n) => [n, upstream.get(n)!.length]));
   const position = new Map(names.map((n, i) => [n, i]));
-  const ready = names.filter((n) => indeg.get(n) === 0);
+  const heap: number[] = [];
+  const push = (v: number) => {
+    let i = heap.push(v) - 1;
+    while (i > 0 && heap[(i - 1) >> 1] > heap[i]) {
+      [heap[i], heap[(i - 1) >> 1]] = [heap[(i - 1) >> 1], heap[i]];
+      i = (i - 1) >> 1;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < heap.length && heap[l] < heap[m]) m = l;
+        if (r < heap.length && heap[r] < heap[m]) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    }
+    return top;
+  };
+  names.forEach((n, i) => indeg.get(n) === 0 && push(i));
   const out: string[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => position.get(a)! - position.get(b)!);
-    const n = ready.shift()!;
+  while (heap.length) {
+    const n = names[pop()];
     out.push(n);
     for (const d of downstream.get(n)!) {
       indeg.set(d, indeg.get(d)! - 1);
-      if (indeg.get(d) === 0) ready.push(d);
+      if (indeg.get(d) === 0) push(position.get(d)!);
     }
   }
   return out;

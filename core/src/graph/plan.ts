@@ -31,9 +31,15 @@ export interface PlanOptions {
   skip?: readonly string[];
 }
 
+/** A pipeline is immutable once validated: its graph is built once, however many plans read it. */
+const dags = new WeakMap<Pipeline, Dag>();
+
 export function dagOf(pipeline: Pipeline): Dag {
+  const known = dags.get(pipeline);
+  if (known) return known;
   const { dag, problems } = buildDag(pipeline.steps);
   if (!dag) throw new ConfigError(problems, pipeline.file);
+  dags.set(pipeline, dag);
   return dag;
 }
 

@@ -94,6 +94,39 @@ describe('Scheduler', () => {
     expect(runs.map((r) => r.options.trigger)).toEqual(['every 10s', 'every 10s']);
   });
 
+  it('stamps its events with the clock, and a display that throws becomes a hook_error while the runs go on', async () => {
+    const dir = await project();
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:05Z'));
+    const events: ScheduleEvent[] = [];
+    const s = new Scheduler(path.join(dir, 'pipeline.json'), {
+      trigger: { kind: 'every', everyMs: 1000 }, maxRuns: 1, clock,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'schedule_fire') throw new Error('the display broke');
+      },
+    });
+    await s.start();
+    clock.advance(1000);
+    const summary = await s.done;
+    expect(summary).toMatchObject({ runs: 1, failed: 0 });
+    expect(events.find((e) => e.type === 'schedule_start')!.timestamp).toBe('2026-01-01T00:00:05.000Z');
+    expect(events.find((e) => e.type === 'hook_error')).toMatchObject({ error: { message: 'a hook failed on schedule_fire: the display broke' } });
+    expect(events.at(-1)!.type).toBe('schedule_end');
+  });
+
+  it('says, as a warning event, that it could not save its state, and goes on', async () => {
+    const dir = await project();
+    // The state file's folder is a file: every save fails.
+    await writeFile(path.join(dir, '.odibi'), 'not a folder');
+    const clock = new ManualClock(Date.parse('2026-01-01T00:00:05Z'));
+    const events: ScheduleEvent[] = [];
+    const s = new Scheduler(path.join(dir, 'pipeline.json'), { trigger: { kind: 'every', everyMs: 1000 }, maxRuns: 1, clock, stateDir: path.join(dir, '.odibi/state'), onEvent: (e) => events.push(e) });
+    await s.start();
+    clock.advance(1000);
+    await s.done;
+    expect(events.find((e) => e.type === 'schedule_log')).toMatchObject({ level: 'warning', message: expect.stringMatching(/could not save .*state/) });
+  });
+
   it('never starts a run while one is going: skips the fire, or queues one run', async () => {
     for (const overlap of ['skip', 'queue'] as const) {
       const dir = await project(400);

@@ -14,6 +14,7 @@ import type { Pipeline } from '../config/model.js';
 import { errorMessage } from '../errors.js';
 import type { ErrorInfo, Hook } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
+import { Bus } from '../exec/event-bus.js';
 import { writeFileAtomic } from '../shared/atomic-write.js';
 import { defaultStateDir, runPipeline, type RunOptions } from '../run.js';
 import { systemClock, type Clock } from '../shared/clock.js';
@@ -23,14 +24,20 @@ export type OverlapPolicy = 'skip' | 'queue';
 export type MissedPolicy = 'skip' | 'run_once';
 export type FireReason = 'cron' | 'interval' | 'file' | 'missed';
 
-export type ScheduleEvent =
+/** A scheduler's events before the bus stamps them with the time they were emitted. */
+export type ScheduleEventDraft =
   | { type: 'schedule_start'; pipeline: string; trigger: string; overlap: OverlapPolicy; missed: MissedPolicy; next?: string }
   | { type: 'schedule_missed'; count: number; since: string; policy: MissedPolicy }
   | { type: 'schedule_fire'; reason: FireReason; scheduledFor: string; file?: string }
   | { type: 'schedule_skip'; reason: 'overlap'; scheduledFor: string }
   | { type: 'schedule_queued'; scheduledFor: string }
   | { type: 'schedule_run_end'; runId?: string; status: 'success' | 'failed'; durationMs: number; error?: ErrorInfo; next?: string }
+  /** Something the scheduler could not do but goes on without (watching a folder, saving its state). */
+  | { type: 'schedule_log'; level: 'warning'; message: string }
+  /** A subscriber threw; the scheduler goes on. */
+  | { type: 'hook_error'; error: ErrorInfo }
   | { type: 'schedule_end'; runs: number; reason: 'stopped' | 'max_runs' };
+export type ScheduleEvent = ScheduleEventDraft & { /** ISO-8601 time the event was emitted. */ timestamp: string };
 
 export interface SchedulerOptions extends Pick<RunOptions, 'workers' | 'keepGoing' | 'timeoutMs' | 'threads' | 'project'> {
   trigger: TriggerSpec;
@@ -65,6 +72,7 @@ export class Scheduler {
   readonly #config: string | Pipeline;
   readonly #o: SchedulerOptions;
   readonly #clock: Clock;
+  readonly #bus: Bus<ScheduleEvent, ScheduleEventDraft>;
   readonly #overlap: OverlapPolicy;
   readonly #timed?: TimedTrigger;
   #pipeline!: Pipeline;
@@ -87,6 +95,9 @@ export class Scheduler {
     this.#config = config;
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
+    // A display that throws becomes a hook_error event and never stops the schedule.
+    this.#bus = new Bus<ScheduleEvent, ScheduleEventDraft>((draft, timestamp) => ({ ...draft, timestamp }), (error) => ({ type: 'hook_error', error }), { now: () => new Date(this.#clock.now()) });
+    if (options.onEvent) this.#bus.on(options.onEvent);
     this.#overlap = options.overlap ?? (options.trigger.kind === 'file' ? 'queue' : 'skip');
     if (options.trigger.kind !== 'file') this.#timed = timedTrigger(options.trigger);
   }
@@ -167,7 +178,7 @@ export class Scheduler {
     const { watch } = await import('chokidar');
     // A file written in place (not moved) triggers once its size has held for 100 ms.
     this.#watcher = watch(dir, { ignoreInitial: true, depth: t.pattern?.includes('/') ? undefined : 0, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 } });
-    this.#watcher.on('error', (err) => process.stderr.write(`odibi schedule: watching ${dir} failed: ${errorMessage(err)}\n`));
+    this.#watcher.on('error', (err) => this.#emit({ type: 'schedule_log', level: 'warning', message: `watching ${dir} failed: ${errorMessage(err)}` }));
     await new Promise<void>((resolve) => this.#watcher!.once('ready', () => resolve()));
     this.#watcher.on('add', (file: string) => {
       const rel = path.relative(dir, file).split(path.sep).join('/');
@@ -244,16 +255,12 @@ export class Scheduler {
 
   async #saveState(): Promise<void> {
     await writeFileAtomic(this.#stateFile, JSON.stringify(this.#state)).catch((err) => {
-      process.stderr.write(`odibi schedule: could not save ${this.#stateFile}: ${errorMessage(err)}\n`);
+      this.#emit({ type: 'schedule_log', level: 'warning', message: `could not save ${this.#stateFile}: ${errorMessage(err)}` });
     });
   }
 
-  #emit(e: ScheduleEvent): void {
-    try {
-      this.#o.onEvent?.(e);
-    } catch {
-      // A display that throws must not stop the schedule.
-    }
+  #emit(e: ScheduleEventDraft): void {
+    this.#bus.emit(e);
   }
 }
 

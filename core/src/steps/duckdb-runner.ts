@@ -85,7 +85,7 @@ export class DuckDBStepRunner implements StepRunner {
       step, pipeline, runId, session, signal, tmpDir,
       produce: async (key, selectSql, inputs) => {
         if (inlined?.has(key)) this.#views.set(key, await session.defineView(key, selectSql, inputs));
-        else await session.materialize(key, selectSql, inputs);
+        else await session.materializeWithSnapshot(key, selectSql, inputs ?? {}, this.#o.sampleRows ?? 5);
       },
       connections: this.#connections,
       stage: async (finalPath) => {

@@ -3,9 +3,14 @@
  * `--json` output, the kernel's `%stream status` and tests all read these.
  */
 import type { ErrorInfo } from '../exec/events.js';
+
+interface StreamEventBase {
+  /** ISO-8601 time the event was emitted. */
+  timestamp: string;
+}
 import type { StreamMode } from './sources/source.js';
 
-export interface StreamStartEvent {
+export interface StreamStartEvent extends StreamEventBase {
   type: 'stream_start';
   stream: string;
   stateDir: string;
@@ -15,7 +20,7 @@ export interface StreamStartEvent {
   /** A batch planned but not committed before a crash, replayed first. */
   replaying?: number;
 }
-export interface BatchStartEvent {
+export interface BatchStartEvent extends StreamEventBase {
   type: 'batch_start';
   stream: string;
   batchId: number;
@@ -23,7 +28,7 @@ export interface BatchStartEvent {
   /** Streaming step → files (or snapshots) it reads in this batch. */
   inputs: Record<string, number>;
 }
-export interface BatchEndEvent {
+export interface BatchEndEvent extends StreamEventBase {
   type: 'batch_end';
   stream: string;
   batchId: number;
@@ -39,18 +44,25 @@ export interface BatchEndEvent {
   lagMs?: number;
   error?: ErrorInfo;
 }
-export interface StreamWaitingEvent {
+export interface StreamWaitingEvent extends StreamEventBase {
   type: 'stream_waiting';
   stream: string;
   /** Since the last batch (or the start). */
   idleMs: number;
 }
-export interface StreamLogEvent {
+export interface StreamLogEvent extends StreamEventBase {
   type: 'stream_log';
   stream: string;
+  /** Housekeeping (info) or something the user should look at (warning). */
+  level?: 'info' | 'warning';
   message: string;
 }
-export interface StreamEndEvent {
+/** A subscriber (a display, a log sink) threw; the stream goes on. */
+export interface StreamHookErrorEvent extends StreamEventBase {
+  type: 'hook_error';
+  error: ErrorInfo;
+}
+export interface StreamEndEvent extends StreamEventBase {
   type: 'stream_end';
   stream: string;
   batches: number;
@@ -58,4 +70,6 @@ export interface StreamEndEvent {
   error?: ErrorInfo;
 }
 
-export type StreamEvent = StreamStartEvent | BatchStartEvent | BatchEndEvent | StreamWaitingEvent | StreamLogEvent | StreamEndEvent;
+export type StreamEvent = StreamStartEvent | BatchStartEvent | BatchEndEvent | StreamWaitingEvent | StreamLogEvent | StreamHookErrorEvent | StreamEndEvent;
+/** A stream event before the bus stamps it. */
+export type StreamEventDraft = StreamEvent extends infer E ? (E extends StreamEvent ? Omit<E, 'timestamp'> : never) : never;

@@ -38,6 +38,17 @@ describe('file_watch', () => {
     expect(await t.query("SELECT v2 FROM read_parquet('out/part-00000001.parquet')")).toEqual([{ v2: 60 }]);
   });
 
+  it('stamps every event, and a display that throws becomes a hook_error while batches go on', async () => {
+    const t = await create(fileWatch());
+    await t.addFile('in/a.csv', csv([1, 2]));
+    await t.start({ onEvent: (e) => { if (e.type === 'batch_start') throw new Error('the display broke'); } });
+    await t.processAll();
+    expect(await sinkIds(t)).toEqual([1, 2]);
+    expect(t.events.find((e) => e.type === 'hook_error')).toMatchObject({ error: { message: 'a hook failed on batch_start: the display broke' } });
+    for (const e of t.events) expect(Date.parse(e.timestamp)).toBe(Date.parse(e.timestamp));
+    expect(new Set(t.events.map((e) => e.timestamp.slice(0, 4)))).toEqual(new Set([new Date(t.clock.now()).toISOString().slice(0, 4)]));
+  });
+
   it('removes staging files a killed run left in its sink folder when it starts', async () => {
     const t = await create(fileWatch());
     // Named as a run on this host with a pid no process has (above Linux's pid_max).

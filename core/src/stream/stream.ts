@@ -10,13 +10,14 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { dryRun } from '../check/dry-run.js';
+import { cachedDryRun } from '../check/dry-run-cache.js';
 import { loadPipeline } from '../load/pipeline.js';
 import { type LoadOptions } from '../config/load.js';
 import type { Pipeline, StepConfig } from '../config/model.js';
 import { ConfigError, errorMessage, StreamError } from '../errors.js';
 import type { Hook } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
+import { Bus } from '../exec/event-bus.js';
 import { defaultStateDir, runPipeline, sweepLeftovers, type RunOptions, type RunResult } from '../run.js';
 import { resolvePath } from '../steps/context.js';
 import { RunStore } from '../tracker/run-store.js';
@@ -24,7 +25,7 @@ import type { BatchContext, BatchInput } from '../steps/batch-input.js';
 import { partIdOf } from '../shared/part-name.js';
 import { BatchLog, type CommitEntry, type OffsetsEntry, type SourceOffset } from './batch-log.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import type { StreamEvent } from './events.js';
+import type { StreamEvent, StreamEventDraft } from './events.js';
 import { StreamLock } from './lock.js';
 import { SourceReader } from './source-reader.js';
 import { createSource, EventSource } from './sources/index.js';
@@ -133,17 +134,14 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
   checkAppendTargets(pipeline);
   const stateDir = path.resolve(options.stateDir ?? defaultStateDir(pipeline));
   // Checked once here, as `odibi run` checks before it runs; batches then skip the check.
-  const { problems } = await dryRun(pipeline, { cacheDir: path.join(stateDir, 'cache', 'typecheck') });
+  const { problems } = await cachedDryRun(pipeline, { cacheDir: path.join(stateDir, 'cache', 'typecheck') }, path.join(stateDir, 'cache', 'dry-run'));
   if (problems.length) throw new ConfigError(problems, pipeline.file);
   const dir = path.join(stateDir, 'streams', pipeline.name.replace(/[^\w.-]/g, '_'));
   const clock = options.clock ?? systemClock;
-  const emit = (e: StreamEvent) => {
-    try {
-      options.onEvent?.(e);
-    } catch {
-      // A progress display that throws must not stop the stream.
-    }
-  };
+  // A display that throws becomes a hook_error event and never stops the stream.
+  const bus = new Bus<StreamEvent, StreamEventDraft>((draft, timestamp) => ({ ...draft, timestamp }) as StreamEvent, (error) => ({ type: 'hook_error', error }), { now: () => new Date(clock.now()) });
+  if (options.onEvent) bus.on(options.onEvent);
+  const emit = (e: StreamEventDraft) => bus.emit(e);
   const log = (message: string) => emit({ type: 'stream_log', stream: pipeline.name, message });
   const checkpoint = options.checkpoint !== false;
   await mkdir(dir, { recursive: true });

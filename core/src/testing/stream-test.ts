@@ -44,7 +44,10 @@ export class StreamTest {
     this.#summary = undefined;
     this.#handle = await startStream(this.config, {
       triggerIntervalMs: 1000, ...this.options, ...extra, clock: this.clock,
-      onEvent: (e) => this.events.push(e),
+      onEvent: (e) => {
+        this.events.push(e);
+        extra.onEvent?.(e);
+      },
       faults: (point, batchId) => {
         const c = this.#crashAt;
         if (c && c.point === point && (c.batchId === undefined || c.batchId === batchId)) {

@@ -74,6 +74,8 @@ export class BackgroundJobs {
             row.state = e.reason === 'failed' ? `failed: ${e.error?.message.split('\n')[0] ?? ''}` : `stopped (${e.reason.replace('_', ' ')})`;
           } else if (e.type === 'stream_waiting') {
             row.state = 'waiting for input';
+          } else if (e.type === 'stream_log' && e.level === 'warning') {
+            last = `warning: ${e.message}`;
           }
           row.runs = batches;
           row.last = last;
@@ -138,6 +140,8 @@ export class BackgroundJobs {
         } else if (e.type === 'schedule_end') {
           row.state = `stopped${e.reason === 'max_runs' ? ' (max runs)' : ''}`;
           row.next = undefined;
+        } else if (e.type === 'schedule_log') {
+          row.last = `warning: ${e.message}`;
         }
         if (this.#jobs.has(key)) update();
       },

@@ -57,6 +57,14 @@ export async function scheduleCommand(config: string, o: ScheduleCommandOptions)
           next = e.next;
           print(`${e.status === 'success' ? p('green', '✔') : p('red', '✖')} run ${e.runId ?? ''} ${e.status} in ${duration(e.durationMs)}${e.error ? `: ${e.error.message}` : ''}`);
           return;
+        case 'schedule_log':
+        case 'hook_error': {
+          // Warnings go where warnings go, between the lines of progress.
+          live?.clear();
+          const message = e.type === 'hook_error' ? e.error.message : e.message;
+          process.stderr.write(`${painter(process.stderr)('yellow', 'warning:')} ${message}\n`);
+          return;
+        }
         case 'schedule_end':
           live?.clear();
           print(p('bold', `Schedule stopped after ${e.runs} run${e.runs === 1 ? '' : 's'}${e.reason === 'max_runs' ? ' (--max-runs)' : ''}`));

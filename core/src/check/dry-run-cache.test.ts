@@ -1,0 +1,52 @@
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Pipeline } from '../config/model.js';
+import { stepConfig } from '../testing/step-config.js';
+import { cachedDryRun } from './dry-run-cache.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'odibi-dry-cache-'));
+  await writeFile(path.join(dir, 'a.csv'), 'id,v\n1,2\n');
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const pipelineOf = (sql: string, file = 'a.csv'): Pipeline => ({
+  name: 't', file: path.join(dir, 'p.json'), baseDir: dir, secrets: [],
+  steps: [
+    stepConfig('ingest', 'load', { writes: ['a'], value: file }),
+    stepConfig('transform', 'sum', { reads: ['a'], writes: ['s'], value: sql }),
+  ],
+});
+
+describe('cachedDryRun', () => {
+  it('answers an unchanged pipeline from the cache, and checks again when a step or an input file changes', async () => {
+    const cache = path.join(dir, 'cache');
+    const p = pipelineOf('SELECT sum(v) AS total FROM a');
+    expect((await cachedDryRun(p, {}, cache)).cached).toBe(false);
+    const again = await cachedDryRun(p, {}, cache);
+    expect(again).toMatchObject({ cached: true, problems: [] });
+    expect(again.schemas.get('s')).toEqual([{ name: 'total', type: 'HUGEINT' }]);
+
+    expect((await cachedDryRun(pipelineOf('SELECT max(v) AS total FROM a'), {}, cache)).cached).toBe(false);
+    await writeFile(path.join(dir, 'a.csv'), 'id,w\n1,2\n');
+    await utimes(path.join(dir, 'a.csv'), new Date(), new Date(Date.now() + 5000));
+    const changed = await cachedDryRun(p, {}, cache);
+    expect(changed.cached).toBe(false);
+    expect(changed.problems.map((x) => x.message).join('\n')).toMatch(/unknown column 'v'/);
+  });
+
+  it('never keeps a failed check, nor one whose inputs it cannot key (a glob, a missing file)', async () => {
+    const cache = path.join(dir, 'cache');
+    const bad = pipelineOf('SELECT nope FROM a');
+    expect((await cachedDryRun(bad, {}, cache)).problems.length).toBeGreaterThan(0);
+    expect((await cachedDryRun(bad, {}, cache)).cached).toBe(false);
+    const glob = pipelineOf('SELECT * FROM a', '*.csv');
+    await cachedDryRun(glob, {}, cache);
+    expect((await cachedDryRun(glob, {}, cache)).cached).toBe(false);
+    const missing = pipelineOf('SELECT * FROM a', 'gone.csv');
+    expect((await cachedDryRun(missing, {}, cache)).problems.map((x) => x.message).join()).toMatch(/not found/);
+  });
+});
