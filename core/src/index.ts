@@ -59,7 +59,7 @@ export type { RunRecord, StepRecord, LineageEntry } from './tracker/run-record.j
 
 /** Notebooks */
 export { NotebookSession } from './interactive/notebook-session.js';
-export type { DefineResult, StepFields, NotebookSessionOptions } from './interactive/notebook-session.js';
+export type { DefineResult, DefineOptions, StepFields, NotebookSessionOptions } from './interactive/notebook-session.js';
 export { parseMagic, splitArgs } from './interactive/magic-parse.js';
 export type { MagicCall } from './interactive/magic-parse.js';
 export { datasetDeclarations, type DatasetSchema } from './interactive/dataset-types.js';

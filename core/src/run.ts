@@ -11,6 +11,7 @@ import { ConfigError } from './errors.js';
 import { loadPipeline } from './load/pipeline.js';
 import { type LoadOptions } from './config/load.js';
 import type { Pipeline } from './config/model.js';
+import type { ColumnSchema } from './engine/duckdb-engine.js';
 import { DuckDBEngine } from './engine/duckdb-engine.js';
 import { EventBus } from './exec/event-bus.js';
 import type { Hook } from './exec/events.js';
@@ -67,6 +68,11 @@ export interface RunOptions extends PlanOptions, LoadOptions {
    * graph/fusion.ts). Runs that save checkpoints, and stream batches, always store every dataset.
    */
   fuse?: boolean;
+  /**
+   * Columns of datasets a dry run already bound (checkConfig's `schemas`), used for the datasets
+   * kept as views so they need not be bound again. A run that checks itself uses its own.
+   */
+  schemas?: ReadonlyMap<string, ColumnSchema[]>;
 }
 
 export interface RunResult extends RunSummary {
@@ -115,9 +121,11 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const pipeline = typeof config === 'string' ? (await loadPipeline(config, options)).pipeline : config;
   const plan = createPlan(pipeline, options);
   const stateDir = options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline);
+  let known = options.schemas;
   if (options.check !== false) {
-    const { problems } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck') }, path.join(stateDir, 'cache', 'dry-run'));
+    const { problems, schemas } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck') }, path.join(stateDir, 'cache', 'dry-run'));
     if (problems.length) throw new ConfigError(problems, pipeline.file);
+    known = schemas;
   }
   const runId = newRunId();
   const bus = new EventBus(runId, { redactor: new Redactor(pipeline.secrets) });
@@ -146,7 +154,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     : undefined;
   const fusion = fusionFor(plan, options);
   const runner = new DuckDBStepRunner({
-    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion,
+    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion, schemas: known,
     log: (step, message) => bus.emit({ type: 'step_log', step, message }),
   });
   runner.prepare(plan);

@@ -55,7 +55,7 @@ export class OdibiKernel implements KernelHandler {
   }
 
   static async create(rootDir: string): Promise<OdibiKernel> {
-    const session = await NotebookSession.create({ baseDir: rootDir, log: (step, m) => process.stdout.write(`${step}: ${m}\n`) });
+    const session = await NotebookSession.create({ baseDir: rootDir });
     const ts = new TypeScriptKernel({ rootDir });
     await ts.declare(datasetDeclarations([]));
     await ts.defineGlobal('odibi', {

@@ -12,7 +12,7 @@ import { odibi, REPO } from '../helpers/cli.js';
 import { query } from '../helpers/duckdb.js';
 import { copyExample, tempDir, writePipeline } from '../helpers/project.js';
 
-interface Event { type: string; step?: string; committed?: string[]; status?: string; rowsOut?: number | null; outputs?: { key: string; rows: number | null; inlinedInto?: string }[]; error?: { message: string; hint?: string } }
+interface Event { type: string; step?: string; committed?: string[]; status?: string; rowsOut?: number | null; outputs?: { key: string; rows: number | null; inlinedInto?: string; schema: unknown }[]; error?: { message: string; hint?: string } }
 
 const runJson = async (config: string, ...flags: string[]) => {
   const r = await odibi(['run', config, '--json', ...flags]);
@@ -68,6 +68,9 @@ describe('fusion', () => {
       expect(stored.code, `${name}\n${stored.stdout}${stored.stderr}`).toBe(0);
       expect(stored.events.filter((e) => e.type === 'step_success').flatMap((e) => e.outputs ?? []).filter((o) => o.inlinedInto || o.rows === null)).toEqual([]);
       expect([...stored.end.committed!].sort(), name).toEqual([...written].sort());
+      // Every dataset has the same columns either way (a view's come from the dry run's binding).
+      const schemas = (events: Event[]) => Object.fromEntries(events.filter((e) => e.type === 'step_success').flatMap((e) => e.outputs ?? []).map((o) => [o.key, o.schema]));
+      expect(schemas(fused.events), name).toEqual(schemas(stored.events));
       for (const target of written) {
         const after = await rowsOf(target);
         expect(after.length, `${name}: ${target}`).toBe(before.get(target)!.length);

@@ -63,6 +63,17 @@ describe('pipeline magics', () => {
     expect(result(cells.ts)['text/plain']).toMatch(/share: 4 rows/);
     expect(result(cells.ts)['text/html']).toContain('share<br><small style="font-weight:normal;opacity:.7">DOUBLE');
     expect(cells.ts_bad_input.reply.evalue).toBe("%%ts: unknown dataset 'nowhere'");
+    // What the step logs is an event the cell shows, not a write to the kernel's stdout.
+    expect(cells.ts.outputs.filter((o) => o.type === 'stream').map((o) => o.text).join('')).toBe('share: shared 4 sites\n');
+  });
+
+  it('leaves a run record for every step a magic ran, as for any run', async () => {
+    const r = await odibi(['runs', '--state-dir', path.join(dir, '.odibi'), '--json']);
+    const runs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const notebook = runs.filter((x: { pipeline: string }) => x.pipeline === 'notebook');
+    // ingest ×2, sql ×2 (the broken one failed), ts, store ×2, publish, connect, …
+    expect(notebook.length).toBeGreaterThanOrEqual(10);
+    expect(notebook.some((x: { status: string }) => x.status === 'failed')).toBe(true);
   });
 
   it('%chart and %%chart send a vega-lite JSON object plus an SVG fallback', () => {

@@ -21,7 +21,7 @@ CELLS = {
     'chart_bad_column': '%chart per_site bar x=sitee y=readings',
     'rows': 'const top = await odibi.rows("per_site", 2);\ntop.map((r) => r.site).join(",")',
     'table': '(await odibi.table("devices")).numRows',
-    'ts': '%%ts share --inputs per_site\nconst rows = per_site.toArray().map((r: any) => r.toJSON());\nconst total = rows.reduce((n: number, r: any) => n + Number(r.readings), 0);\nreturn rows.map((r: any) => ({ site: r.site, share: Math.round((Number(r.readings) / total) * 1000) / 1000 }));',
+    'ts': '%%ts share --inputs per_site\nconst rows = per_site.toArray().map((r: any) => r.toJSON());\nconst total = rows.reduce((n: number, r: any) => n + Number(r.readings), 0);\nctx.log(`shared ${rows.length} sites`);\nreturn rows.map((r: any) => ({ site: r.site, share: Math.round((Number(r.readings) / total) * 1000) / 1000 }));',
     'ts_bad_input': '%%ts x --inputs nowhere\nreturn []',
     'store': '%store per_site out/per_site.csv --format csv',
     'store_share': '%store share out/share.csv',

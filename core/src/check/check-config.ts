@@ -7,6 +7,7 @@ import { collectProblems } from '../load/pipeline.js';
 import { readRawPipeline, type LoadOptions } from '../config/load.js';
 import type { Pipeline } from '../config/model.js';
 import type { ConfigProblem } from '../errors.js';
+import type { ColumnSchema } from '../engine/duckdb-engine.js';
 import { dryRun, type DryRunOptions } from './dry-run.js';
 import { cachedDryRun } from './dry-run-cache.js';
 
@@ -15,6 +16,8 @@ export interface CheckedConfig {
   problems: ConfigProblem[];
   warnings: ConfigProblem[];
   notes: ConfigProblem[];
+  /** Columns of each dataset the dry run could bind (a run passes them on: see RunOptions.schemas). */
+  schemas: ReadonlyMap<string, ColumnSchema[]>;
 }
 
 export interface CheckOptions extends LoadOptions, Omit<DryRunOptions, 'steps'> {
@@ -30,5 +33,5 @@ export async function checkConfig(file: string, options: CheckOptions = {}): Pro
   const dryOptions = { typecheck: options.typecheck, cacheDir: options.cacheDir };
   // A config with problems is checked in full, so every problem shows at once.
   const dry = options.dryRunCache && problems.length === 0 ? await cachedDryRun(pipeline, dryOptions, options.dryRunCache) : await dryRun(pipeline, dryOptions);
-  return { pipeline, problems: [...problems, ...dry.problems], warnings, notes: dry.notes };
+  return { pipeline, problems: [...problems, ...dry.problems], warnings, notes: dry.notes, schemas: dry.schemas };
 }

@@ -48,7 +48,11 @@ export interface RunSummary {
   failed: string[];
   skipped: string[];
   results: Map<string, StepResult>;
+  /** The error each failed step ended with, as thrown (for callers that show it, like a notebook cell). */
+  errors: Map<string, unknown>;
   committed: string[];
+  /** Why committing the outputs failed, when it did. */
+  commitError?: ErrorInfo;
   durationMs: number;
 }
 
@@ -71,6 +75,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
   const failed: string[] = [];
   const skipped: string[] = [];
   const results = new Map<string, StepResult>();
+  const errors = new Map<string, unknown>();
   const tx = new OutputTransaction();
   let aborted = false;
   const cancel = () => {
@@ -131,6 +136,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
           if (!aborted) continue;
         }
         failed.push(step.name);
+        errors.set(step.name, err);
         bus.emit({ type: 'step_error', step: step.name, layer: step.layer, attempt, durationMs: performance.now() - t0, error: toErrorInfo(err) });
         return false;
       }
@@ -192,7 +198,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
   const durationMs = Date.now() - started;
   bus.emit({ type: 'run_end', status, durationMs, succeeded: succeeded.length, failed: failed.length, skipped: skipped.length + plan.deselected.length, committed, error: commitError });
   await bus.flush();
-  return { status, succeeded, failed, skipped, results, committed, durationMs };
+  return { status, succeeded, failed, skipped, results, errors, committed, ...(commitError ? { commitError } : {}), durationMs };
 }
 
 /**

@@ -43,6 +43,19 @@ export function dagOf(pipeline: Pipeline): Dag {
   return dag;
 }
 
+/**
+ * The plan of one step run on its own, its inputs already in the database: a notebook cell's step.
+ * Its graph holds that step alone, so a run record of it lists no other step as pending.
+ */
+export function singleStepPlan(pipeline: Pipeline, step: StepConfig): Plan {
+  const name = step.name;
+  const dag: Dag = {
+    steps: new Map([[name, step]]), upstream: new Map([[name, []]]), downstream: new Map([[name, []]]),
+    producers: new Map(Object.values(step.outputs).map((key) => [key, name])), order: [name],
+  };
+  return { pipeline, dag, steps: [{ step, level: 0, upstream: [], downstream: [] }], levels: [[name]], deselected: [] };
+}
+
 export function createPlan(pipeline: Pipeline, options: PlanOptions = {}): Plan {
   const dag = dagOf(pipeline);
   const chosen = selectSteps(dag, options.only, options.skip);

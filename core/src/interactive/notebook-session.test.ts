@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../run.js';
+import type { RunEvent } from '../exec/events.js';
+import { RunStore } from '../tracker/run-store.js';
 import { NotebookSession } from './notebook-session.js';
 
 let dir: string;
@@ -37,6 +39,34 @@ describe('NotebookSession', () => {
     // DuckDB's own JavaScript values: a sum of integers is a HUGEINT/BIGINT, a bigint.
     expect(await nb.rows('totals', 1)).toEqual([{ region: 'north', total: 15n }]);
     expect((await nb.table('sales')).numRows).toBe(3);
+  });
+
+  it('runs each step as a run of its own: events, a run record, its logs as step_log events', async () => {
+    const d = await mkdtemp(path.join(os.tmpdir(), 'odibi-nb-rec-'));
+    try {
+      await writeFile(path.join(d, 'a.csv'), 'id\n1\n2\n');
+      await writeFile(path.join(d, 'fn.mjs'), 'export function tag(inputs, ctx) { ctx.log("tagging"); return inputs.a; }\n');
+      const seen: RunEvent[] = [];
+      const s = await NotebookSession.create({ baseDir: d, hooks: [(e) => { seen.push(e); }] });
+      try {
+        const own: RunEvent[] = [];
+        await s.define({ layer: 'ingest', name: 'load', value: 'a.csv', outputs: { data: 'a' } }, { hooks: [(e) => { own.push(e); }] });
+        expect(own.map((e) => e.type)).toEqual(['run_start', 'step_start', 'step_success', 'run_end']);
+        await s.define({ layer: 'transform', name: 'tagged', type: 'function', value: 'fn.mjs#tag', inputs: { a: 'a' }, outputs: { data: 't' } });
+        expect(seen.find((e) => e.type === 'step_log')).toMatchObject({ step: 'tagged', message: 'tagging' });
+        await expect(s.define({ layer: 'transform', name: 'bad', value: 'SELECT nope FROM a', inputs: { a: 'a' }, outputs: { data: 'b' } })).rejects.toThrow(/nope/);
+      } finally {
+        await s.close();
+      }
+      // Newest first, as `odibi runs` lists them.
+      const runs = (await new RunStore(path.join(d, '.odibi')).list()).reverse();
+      expect(runs.map((r) => [Object.keys(r.steps), r.status])).toEqual([[['load'], 'success'], [['tagged'], 'success'], [['bad'], 'failed']]);
+      expect(runs[0]).toMatchObject({ pipeline: 'notebook', options: { notebook: true } });
+      expect(runs[0].steps.load).toMatchObject({ rowsOut: 2 });
+      expect(runs[1].steps.tagged.logs).toEqual(['tagging']);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
   });
 
   it('replaces a step that writes the same key, keeping its place', async () => {

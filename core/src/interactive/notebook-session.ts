@@ -11,9 +11,16 @@ import type { Pipeline, RawStep, StepConfig } from '../config/model.js';
 import { validatePipeline } from '../load/pipeline.js';
 import { DuckDBEngine, datasetTable, type ColumnSchema } from '../engine/duckdb-engine.js';
 import type { DatasetSchema } from './dataset-types.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, StepError } from '../errors.js';
 import type { DatasetInfo } from '../exec/events.js';
-import type { PlannedStep } from '../graph/plan.js';
+import { singleStepPlan } from '../graph/plan.js';
+import { Redactor } from '../config/env.js';
+import { EventBus } from '../exec/event-bus.js';
+import type { Hook } from '../exec/events.js';
+import { execute } from '../exec/executor.js';
+import { newRunId } from '../shared/ids.js';
+import { RunStore } from '../tracker/run-store.js';
+import { Tracker } from '../tracker/tracker.js';
 import { runPipeline, type RunOptions, type RunResult } from '../run.js';
 import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
 import { exportConfig } from './export-config.js';
@@ -39,8 +46,17 @@ export interface DefineResult {
 export interface NotebookSessionOptions {
   /** Folder that relative paths resolve against (the notebook's). */
   baseDir: string;
-  /** Messages from function steps (ctx.log). */
-  log?: (step: string, message: string) => void;
+  /** Subscribers to the events of every step the session runs (step_log carries ctx.log). */
+  hooks?: Hook[];
+  /** Where each step's run record goes (default: `.odibi/` in baseDir, as for `%run`). */
+  stateDir?: string;
+  /** Keep no run records. */
+  noState?: boolean;
+}
+
+export interface DefineOptions {
+  /** Subscribers to this step's events only (a cell's own output, say). */
+  hooks?: Hook[];
 }
 
 export class NotebookSession {
@@ -53,22 +69,31 @@ export class NotebookSession {
   /** Columns of each dataset defined so far, from the step that made it. */
   readonly #schemas = new Map<string, ColumnSchema[]>();
   #running: AbortController | undefined;
+  /** The events of the step running now, if one is. */
+  #bus: EventBus | undefined;
+  readonly #hooks: readonly Hook[];
+  readonly #store: RunStore | undefined;
 
-  private constructor(baseDir: string, engine: DuckDBEngine, runner: DuckDBStepRunner, tmpDir: string) {
+  private constructor(baseDir: string, engine: DuckDBEngine, tmpDir: string, options: NotebookSessionOptions) {
     this.baseDir = baseDir;
     this.#engine = engine;
-    this.#runner = runner;
     this.#tmpDir = tmpDir;
+    this.#hooks = options.hooks ?? [];
+    this.#store = options.noState ? undefined : new RunStore(options.stateDir ? path.resolve(options.stateDir) : path.join(baseDir, '.odibi'));
+    const pipeline: Pipeline = { name: 'notebook', file: path.join(baseDir, 'notebook.json'), baseDir, steps: [], secrets: [] };
+    // 20 sample rows: the step's own measurement is the preview a magic shows, with no second query.
+    // What a function step logs is a step_log event of the step running now.
+    this.#runner = new DuckDBStepRunner({
+      pipeline, engine, runId: 'notebook', tmpDir, sampleRows: PREVIEW_ROWS,
+      log: (step, message) => this.#bus?.emit({ type: 'step_log', step, message }),
+    });
   }
 
   static async create(options: NotebookSessionOptions): Promise<NotebookSession> {
     const baseDir = path.resolve(options.baseDir);
     const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-notebook-'));
     const engine = await DuckDBEngine.create({ baseDir });
-    const pipeline: Pipeline = { name: 'notebook', file: path.join(baseDir, 'notebook.json'), baseDir, steps: [], secrets: [] };
-    // 20 sample rows: the step's own measurement is the preview a magic shows, with no second query.
-    const runner = new DuckDBStepRunner({ pipeline, engine, runId: 'notebook', tmpDir, sampleRows: PREVIEW_ROWS, log: options.log ?? (() => undefined) });
-    return new NotebookSession(baseDir, engine, runner, tmpDir);
+    return new NotebookSession(baseDir, engine, tmpDir, options);
   }
 
   /** Each dataset's columns, in definition order (for the kernel's declared row types). */
@@ -96,16 +121,28 @@ export class NotebookSession {
    * Validates the step against the others, runs it now on the session's database and records it.
    * A step writing a dataset key that an earlier step wrote replaces that step.
    */
-  async define(fields: StepFields): Promise<DefineResult> {
+  async define(fields: StepFields, options: DefineOptions = {}): Promise<DefineResult> {
     const { next, replaced } = upsertStep(this.#steps, fields);
     const { pipeline } = this.#validate([...next.values()]);
     const step = pipeline.steps.find((s) => s.name === fields.name)!;
-    const planned: PlannedStep = { step, level: 0, upstream: [], downstream: [] };
+    // A run of one step, like any run: the executor's events (retries, timeouts, a commit at its
+    // end, so a sink's file is written whole or not at all) and a record in the state dir.
+    const plan = singleStepPlan(pipeline, step);
+    const runId = newRunId();
+    const bus = new EventBus(runId, { redactor: new Redactor(pipeline.secrets) });
+    const tracker = new Tracker(plan, runId, { store: this.#store, runOptions: { notebook: true } });
+    tracker.attach(bus);
+    for (const hook of [...this.#hooks, ...(options.hooks ?? [])]) bus.on(hook);
     this.#running = new AbortController();
+    this.#bus = bus;
     try {
-      const result = await this.#runner.run(planned, 1, this.#running.signal);
-      // Interactive writes are visible at once: there is no run to commit them at its end.
-      for (const action of result.staged) await action.commit();
+      const summary = await execute(plan, this.#runner, bus, { workers: 1, signal: this.#running.signal });
+      await tracker.saved();
+      if (summary.status !== 'success') {
+        const info = summary.commitError ?? tracker.record.steps[step.name]?.error;
+        throw summary.errors.get(step.name) ?? new StepError(step.name, info?.message ?? 'failed', { hint: info?.hint });
+      }
+      const result = summary.results.get(step.name)!;
       this.#steps.clear();
       for (const [k, v] of next) this.#steps.set(k, v);
       for (const out of result.outputs) this.#schemas.set(out.key, out.schema);
@@ -113,6 +150,7 @@ export class NotebookSession {
       return { step, outputs: result.outputs, rowsOut: result.rowsOut ?? 0, replaced };
     } finally {
       this.#running = undefined;
+      this.#bus = undefined;
     }
   }
 

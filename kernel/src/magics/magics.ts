@@ -66,7 +66,8 @@ function defineStep(name: string): MagicSpec['run'] {
     for (const k of ms.inputs) knownKey(ctx, name, k);
     const fields = { ...ms.fields };
     if (ms.ts) fields.value = await writeFunctionModule(ctx.session.baseDir, fields.name, ms.inputs, ms.ts.body);
-    const r = await ctx.session.define(fields);
+    // What the step logs (a function step's ctx.log) is an event; it goes to this cell's output.
+    const r = await ctx.session.define(fields, { hooks: [(e) => { if (e.type === 'step_log') ctx.sink.stream('stdout', `${e.step}: ${e.message}\n`); }] });
     const target = String(fields.value || (fields.params as Record<string, unknown> | undefined)?.url || '');
     const out = r.outputs[0];
     // A notebook step runs on its own, never fused: its output is a counted table.
@@ -144,6 +145,7 @@ const MAGICS: Record<string, MagicSpec> = {
         only: values.only as string[] | undefined,
         skip: values.skip as string[] | undefined,
         hooks: [(e) => {
+          if (e.type === 'step_log') ctx.sink.stream('stdout', `${e.step}: ${e.message}\n`);
           events.push(e);
           if (e.type === 'run_end') redraw.flush();
           else redraw.poke();

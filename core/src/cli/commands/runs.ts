@@ -32,7 +32,7 @@ export async function runsListCommand(o: RunsOptions): Promise<number> {
     for (const r of runs) {
       const s = summary(r);
       const status = r.status === 'success' ? p('green', pad(r.status, 8)) : r.status === 'failed' ? p('red', pad(r.status, 8)) : pad(r.status, 8);
-      process.stdout.write(`${pad(r.runId, 26)} ${pad(r.pipeline, 20)} ${status} ${pad(r.startedAt.replace('T', ' ').slice(0, 19), 20)} ${pad(r.durationMs !== undefined ? duration(r.durationMs) : '-', 9)} ${s.succeeded} ok, ${s.failed} failed, ${s.skipped} skipped${r.batch ? p('dim', `  (${r.batch.replay ? 'replay of ' : ''}batch ${r.batch.id} of stream ${r.batch.stream})`) : ''}${typeof r.options.trigger === 'string' ? p('dim', `  (scheduled: ${r.options.trigger})`) : ''}\n`);
+      process.stdout.write(`${pad(r.runId, 26)} ${pad(r.pipeline, 20)} ${status} ${pad(r.startedAt.replace('T', ' ').slice(0, 19), 20)} ${pad(r.durationMs !== undefined ? duration(r.durationMs) : '-', 9)} ${s.succeeded} ok, ${s.failed} failed, ${s.skipped} skipped${r.batch ? p('dim', `  (${r.batch.replay ? 'replay of ' : ''}batch ${r.batch.id} of stream ${r.batch.stream})`) : ''}${typeof r.options.trigger === 'string' ? p('dim', `  (scheduled: ${r.options.trigger})`) : ''}${r.options.notebook ? p('dim', '  (a notebook cell\'s step)') : ''}\n`);
     }
     return EXIT.ok;
   } catch (err) {
