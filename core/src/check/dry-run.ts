@@ -14,7 +14,7 @@ import { namedArgs, str } from '../engine/sql.js';
 import type { ConfigProblem } from '../errors.js';
 import { buildDag } from '../graph/dag.js';
 import { describePosition, explainSqlError } from '../sql/errors.js';
-import { readSqlStructure } from '../sql/structure.js';
+import { readSqlStructure, readSqlStructures, type SqlStructure, type SqlSyntaxError } from '../sql/structure.js';
 import { closest } from '../shared/suggest.js';
 import { isUrl, resolvePath } from '../steps/context.js';
 import { formatOf, readerFor } from '../steps/formats.js';
@@ -40,6 +40,17 @@ export interface DryRunResult {
 /** Why a dataset's columns are unknown until it runs: the step that makes them. */
 type Unknown = { step: string; why: string };
 
+interface DryCtx {
+  /** Parse trees of the dry run's SQL steps, by SQL text (see readSqlStructures). */
+  parsed: ReadonlyMap<string, SqlStructure | SqlSyntaxError>;
+  /** Datasets whose zero-row table binding the step's SQL already made. */
+  created: Set<string>;
+}
+
+async function structure(session: Session, sql: string, ctx: DryCtx): Promise<SqlStructure | SqlSyntaxError> {
+  return ctx.parsed.get(sql) ?? readSqlStructure((q) => session.query(q), sql);
+}
+
 export async function dryRun(pipeline: Pipeline, options: DryRunOptions = {}): Promise<DryRunResult> {
   // Steps whose own check failed are not here; what reads their outputs is checked as far as it can be.
   const produced = new Set(pipeline.steps.flatMap((s) => Object.values(s.outputs)));
@@ -54,6 +65,9 @@ export async function dryRun(pipeline: Pipeline, options: DryRunOptions = {}): P
   const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: 1 });
   const session = await engine.session();
   try {
+    // Every SQL step parsed in one round trip; a step then finds its tree in `parsed`.
+    const sqlSteps = dag.order.filter((n) => !selected || selected.has(n)).map((n) => dag.steps.get(n)!).filter((s) => s.type === 'sql' && !s.params.connection);
+    const ctx: DryCtx = { created: new Set(), parsed: await readSqlStructures((q) => session.query(q), sqlSteps.map((s) => s.value)).catch(() => new Map()) };
     for (const name of dag.order) {
       if (selected && !selected.has(name)) continue;
       const step = dag.steps.get(name)!;
@@ -61,7 +75,7 @@ export async function dryRun(pipeline: Pipeline, options: DryRunOptions = {}): P
       const report = { problem: (message: string, hint?: string) => problems.push({ message, hint, ...at }), note: (message: string) => notes.push({ message, ...at }) };
       let out: ColumnSchema[] | Unknown | undefined;
       try {
-        out = await checkStep(step, pipeline, session, schemas, unknown, report, options);
+        out = await checkStep(step, pipeline, session, schemas, unknown, report, options, ctx);
       } catch (err) {
         report.problem(`cannot be checked: ${(err as Error).message}`);
       }
@@ -91,7 +105,7 @@ interface Report {
 
 /** The step's output columns if they can be known now, why not if they cannot, undefined if it failed. */
 async function checkStep(
-  step: StepConfig, pipeline: Pipeline, session: Session, schemas: Map<string, ColumnSchema[]>, unknown: Map<string, Unknown>, report: Report, options: DryRunOptions,
+  step: StepConfig, pipeline: Pipeline, session: Session, schemas: Map<string, ColumnSchema[]>, unknown: Map<string, Unknown>, report: Report, options: DryRunOptions, ctx: DryCtx,
 ): Promise<ColumnSchema[] | Unknown | undefined> {
   const later = (why: string): Unknown => ({ step: step.name, why });
   if (step.type === 'function') {
@@ -105,11 +119,11 @@ async function checkStep(
       if (step.type === 'api') return later('reads an API');
       if (step.type === 'sql') {
         if (step.params.connection) return later(`reads connection '${String(step.params.connection)}'`);
-        return bindSql(step, session, {}, report);
+        return bindSql(step, session, {}, report, ctx);
       }
       return sniffFile(step, pipeline, session, report);
     case 'transform': {
-      const structure = await checkSqlTables(step, session, report);
+      const structure = await checkSqlTables(step, session, report, ctx);
       if (!structure) return undefined;
       const waiting = Object.values(step.inputs).map((k) => unknown.get(k)).find(Boolean);
       if (waiting) {
@@ -118,7 +132,7 @@ async function checkStep(
       }
       const missing = Object.values(step.inputs).filter((k) => !schemas.has(k));
       if (missing.length) return later(`reads ${missing.join(', ')}, not checked here`);
-      return bindSql(step, session, step.inputs, report);
+      return bindSql(step, session, step.inputs, report, ctx);
     }
     default:
       return [];
@@ -158,8 +172,8 @@ async function sniffFile(step: StepConfig, pipeline: Pipeline, session: Session,
  * The SQL parses, and every table it reads is one of the step's inputs (a name not among them
  * would fail at run time). Returns undefined when it does not.
  */
-async function checkSqlTables(step: StepConfig, session: Session, report: Report): Promise<true | undefined> {
-  const s = await readSqlStructure((q) => session.query(q), step.value);
+async function checkSqlTables(step: StepConfig, session: Session, report: Report, ctx: DryCtx): Promise<true | undefined> {
+  const s = await structure(session, step.value, ctx);
   if (!s.ok) {
     report.problem(`SQL syntax error${describePosition(s)}: ${s.message}`, 'fix the SQL in the step\'s value');
     return undefined;
@@ -178,16 +192,21 @@ async function checkSqlTables(step: StepConfig, session: Session, report: Report
 }
 
 /** Binds the step's SQL against its inputs' columns (zero-row tables): its output columns. */
-async function bindSql(step: StepConfig, session: Session, inputs: Readonly<Record<string, string>>, report: Report): Promise<ColumnSchema[] | undefined> {
+async function bindSql(step: StepConfig, session: Session, inputs: Readonly<Record<string, string>>, report: Report, ctx: DryCtx): Promise<ColumnSchema[] | undefined> {
   if (step.layer === 'ingest') {
-    const s = await readSqlStructure((q) => session.query(q), step.value);
+    const s = await structure(session, step.value, ctx);
     if (!s.ok) {
       report.problem(`SQL syntax error${describePosition(s)}: ${s.message}`, 'fix the SQL in the step\'s value');
       return undefined;
     }
   }
   try {
-    return await session.describeSelect(step.value, inputs);
+    // Bound and kept as the zero-row table the next steps bind against, in one statement.
+    const key = Object.values(step.outputs)[0];
+    if (key === undefined || Object.keys(step.outputs).length !== 1) return await session.describeSelect(step.value, inputs);
+    const columns = await session.createEmpty(key, step.value, inputs);
+    ctx.created.add(key);
+    return columns;
   } catch (err) {
     const columns = new Map<string, string[] | undefined>();
     for (const [alias, key] of Object.entries(inputs)) {

@@ -189,6 +189,16 @@ export class Session {
   }
 
   /**
+   * Binds a query as `describeSelect` does and keeps its result's shape as an empty dataset `key`,
+   * in one round trip: what a dry run does for every SQL step, so the next ones bind against it.
+   */
+  async createEmpty(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<ColumnSchema[]> {
+    const t = datasetTable(key);
+    const reader = await this.#withInputs(selectSql, inputs, (body) => this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${t} AS SELECT * FROM (${body}) LIMIT 0;\nSELECT * FROM ${t} LIMIT 0`));
+    return reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i].toString() }));
+  }
+
+  /**
    * Runs `use(statement)` on the user's query with `inputs` (alias → dataset key) bound as
    * non-materialized CTEs around it, so its table names are the aliases. The user's SQL starts on
    * a line of its own, so DuckDB's "LINE n" context shows only their SQL; the line numbers in an

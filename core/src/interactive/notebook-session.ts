@@ -11,7 +11,7 @@ import type { Pipeline, RawStep, StepConfig } from '../config/model.js';
 import { validatePipeline } from '../load/pipeline.js';
 import { DuckDBEngine, datasetTable, type ColumnSchema } from '../engine/duckdb-engine.js';
 import type { DatasetSchema } from './dataset-types.js';
-import { errorMessage, StepError } from '../errors.js';
+import { StepError } from '../errors.js';
 import type { DatasetInfo } from '../exec/events.js';
 import { singleStepPlan } from '../graph/plan.js';
 import { Redactor } from '../config/env.js';
@@ -237,9 +237,13 @@ export class NotebookSession {
     this.#running?.abort();
   }
 
+  /** Closes connections and the database; an error closing a connection reaches the caller. */
   async close(): Promise<void> {
-    await this.#runner.close().catch((err) => process.stderr.write(`${errorMessage(err)}\n`));
-    this.#engine.close();
-    await rm(this.#tmpDir, { recursive: true, force: true });
+    try {
+      await this.#runner.close();
+    } finally {
+      this.#engine.close();
+      await rm(this.#tmpDir, { recursive: true, force: true });
+    }
   }
 }

@@ -54,7 +54,27 @@ function position(sql: string, offset: unknown): { line?: number; column?: numbe
 
 export async function readSqlStructure(query: QueryFn, sql: string): Promise<SqlStructure | SqlSyntaxError> {
   const rows = await query(`SELECT json_serialize_sql(${quote(sql)}) AS tree`);
-  const tree = JSON.parse(String(rows[0]?.tree ?? '{}')) as { error?: boolean; error_message?: string; position?: unknown; statements?: unknown[] };
+  return structureOf(sql, String(rows[0]?.tree ?? '{}'));
+}
+
+/**
+ * `readSqlStructure` of many statements in one query: a dry run of a pipeline with thousands of
+ * SQL steps parses them all in one round trip instead of one each.
+ */
+export async function readSqlStructures(query: QueryFn, sqls: readonly string[]): Promise<Map<string, SqlStructure | SqlSyntaxError>> {
+  const distinct = [...new Set(sqls)];
+  const out = new Map<string, SqlStructure | SqlSyntaxError>();
+  if (distinct.length === 0) return out;
+  const rows = await query(`SELECT i, json_serialize_sql(s) AS tree FROM (VALUES ${distinct.map((s, i) => `(${i}, ${quote(s)})`).join(', ')}) t(i, s)`);
+  for (const r of rows) {
+    const sql = distinct[Number(r.i)];
+    out.set(sql, structureOf(sql, String(r.tree ?? '{}')));
+  }
+  return out;
+}
+
+function structureOf(sql: string, json: string): SqlStructure | SqlSyntaxError {
+  const tree = JSON.parse(json) as { error?: boolean; error_message?: string; position?: unknown; statements?: unknown[] };
   if (tree.error) return { ok: false, message: tree.error_message ?? 'the SQL cannot be parsed', ...position(sql, tree.position) };
   const tables: TableRef[] = [];
   const ctes = new Set<string>();
