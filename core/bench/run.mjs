@@ -213,11 +213,13 @@ async function main() {
   }
 
   log(`\n${table(iot, dag)}\n`);
-  log('baselines: raw @duckdb/node-api, one in-memory instance, one connection, same SQL, steps in order.');
+  log('baselines: raw @duckdb/node-api, one in-memory instance, one connection, same SQL, steps in order,');
+  log('  a dataset read by one later SQL step written as a view and every other one as a table.');
   log('  (a) statements read from the same pipeline.json, input aliases bound as temp views;');
   log('      rate_devices (a TypeScript function step in ODIBI) is the same arithmetic in plain JS');
   log('      (rows out with getRowObjectsJS, back in with an appender); outputs checked equal.');
-  log('  (b) the same queries with input aliases replaced by table names; total rows stored checked equal.');
+  log('  (b) the same queries with input aliases replaced by dataset names; rows of the results checked equal.');
+  log('ODIBI: a run of a config whose dry run passed before reads it from .odibi/cache (the first run pays it).');
   log('medians of alternating runs, each in a fresh process; peak RSS is the highest maxRSS over the runs.');
 
   const results = {
