@@ -176,15 +176,22 @@ export class KernelGateway {
     // A cold kernel's boot does not count against the cell's time (but has its own limit: a kernel
     // that cannot start at all must not hold the request forever).
     let bootTimer: NodeJS.Timeout | undefined;
+    let ask: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         kernel.info,
+        // The kernel_info request sent on connecting can be lost (a restart cancels it, and then
+        // kernel.info never settles): ask again every few seconds until the kernel answers.
+        new Promise<void>((resolve) => {
+          ask = setInterval(() => void kernel.requestKernelInfo().then((reply) => reply && resolve(), () => undefined), 5000);
+        }),
         new Promise((_, reject) => {
           bootTimer = setTimeout(() => reject(new Error(`the kernel did not start within ${seconds(BOOT_LIMIT_MS)}; try again, or restart it`)), BOOT_LIMIT_MS);
         }),
       ]);
     } finally {
       clearTimeout(bootTimer);
+      clearInterval(ask);
     }
     entry.runStartedAt = Date.now();
     const generation = entry.generation;
