@@ -11,7 +11,6 @@ import { ConfigError } from './errors.js';
 import { loadPipeline } from './load/pipeline.js';
 import { type LoadOptions } from './config/load.js';
 import type { Pipeline } from './config/model.js';
-import type { ColumnSchema } from './engine/duckdb-engine.js';
 import { DuckDBEngine } from './engine/duckdb-engine.js';
 import { EventBus } from './exec/event-bus.js';
 import type { Hook } from './exec/events.js';
@@ -68,11 +67,6 @@ export interface RunOptions extends PlanOptions, LoadOptions {
    * graph/fusion.ts). Runs that save checkpoints, and stream batches, always store every dataset.
    */
   fuse?: boolean;
-  /**
-   * Columns of datasets a dry run already bound (checkConfig's `schemas`), used for the datasets
-   * kept as views so they need not be bound again. A run that checks itself uses its own.
-   */
-  schemas?: ReadonlyMap<string, ColumnSchema[]>;
 }
 
 export interface RunResult extends RunSummary {
@@ -108,7 +102,7 @@ export function fusionFor(plan: Plan, options: Pick<RunOptions, 'fuse' | 'checkp
  * not oversubscribe memory; what they do is overlap the fixed cost of each statement (about a
  * millisecond: parse, plan, catalog commit), which on a DAG of many small steps is most of the work.
  */
-export function defaultWorkers(): number {
+function defaultWorkers(): number {
   return Math.min(16, 4 * os.availableParallelism());
 }
 
@@ -121,11 +115,9 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const pipeline = typeof config === 'string' ? (await loadPipeline(config, options)).pipeline : config;
   const plan = createPlan(pipeline, options);
   const stateDir = options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline);
-  let known = options.schemas;
   if (options.check !== false) {
-    const { problems, schemas } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck') }, path.join(stateDir, 'cache', 'dry-run'));
+    const { problems } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck') }, path.join(stateDir, 'cache', 'dry-run'));
     if (problems.length) throw new ConfigError(problems, pipeline.file);
-    known = schemas;
   }
   const runId = newRunId();
   const bus = new EventBus(runId, { redactor: new Redactor(pipeline.secrets) });
@@ -154,7 +146,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     : undefined;
   const fusion = fusionFor(plan, options);
   const runner = new DuckDBStepRunner({
-    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion, schemas: known,
+    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion,
     log: (step, message) => bus.emit({ type: 'step_log', step, message }),
   });
   runner.prepare(plan);

@@ -27,6 +27,18 @@ describe('selection', () => {
     expect(ran(events(r.stdout))).toEqual(['clean_readings', 'device_daily', 'ingest_devices', 'ingest_readings', 'rate_devices', 'site_summary']);
   });
 
+  it('checks only the steps it will run: a broken step left out by --skip does not stop the run, as with the library', async () => {
+    const dir = await tempDir();
+    const config = await writePipeline(dir, [
+      { layer: 'ingest', name: 'good', type: 'sql', value: 'SELECT 1 AS x', outputs: { data: 'good' } },
+      { layer: 'ingest', name: 'broken', type: 'sql', value: 'SELEC 1', outputs: { data: 'broken' } },
+    ]);
+    expect((await odibi(['run', config])).code).toBe(2);
+    const r = await odibi(['run', config, '--skip', 'broken', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(ran(events(r.stdout))).toEqual(['good']);
+  });
+
   it('refuses a selection that leaves out a needed upstream step', async () => {
     const dir = await copyExample();
     const r = await odibi(['run', path.join(dir, 'pipeline.json'), '--skip', 'clean_readings']);

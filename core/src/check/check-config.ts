@@ -7,8 +7,8 @@ import { collectProblems } from '../load/pipeline.js';
 import { readRawPipeline, type LoadOptions } from '../config/load.js';
 import type { Pipeline } from '../config/model.js';
 import type { ConfigProblem } from '../errors.js';
-import type { ColumnSchema } from '../engine/duckdb-engine.js';
 import { dryRun, type DryRunOptions } from './dry-run.js';
+import { createPlan, type PlanOptions } from '../graph/plan.js';
 import { cachedDryRun } from './dry-run-cache.js';
 
 export interface CheckedConfig {
@@ -16,11 +16,9 @@ export interface CheckedConfig {
   problems: ConfigProblem[];
   warnings: ConfigProblem[];
   notes: ConfigProblem[];
-  /** Columns of each dataset the dry run could bind (a run passes them on: see RunOptions.schemas). */
-  schemas: ReadonlyMap<string, ColumnSchema[]>;
 }
 
-export interface CheckOptions extends LoadOptions, Omit<DryRunOptions, 'steps'> {
+export interface CheckOptions extends LoadOptions, Omit<DryRunOptions, 'steps'>, PlanOptions {
   /**
    * Where passed dry runs are remembered (see dry-run-cache.ts): `odibi run` skips the dry run of
    * a pipeline unchanged since it last passed. Unset (`odibi validate`): always checked.
@@ -30,8 +28,10 @@ export interface CheckOptions extends LoadOptions, Omit<DryRunOptions, 'steps'> 
 
 export async function checkConfig(file: string, options: CheckOptions = {}): Promise<CheckedConfig> {
   const { pipeline, warnings, problems } = collectProblems(await readRawPipeline(file, options), options);
-  const dryOptions = { typecheck: options.typecheck, cacheDir: options.cacheDir };
+  // A run checks the steps it will run (--only/--skip), as runPipeline does; a step left out is not its concern.
+  const steps = problems.length === 0 && (options.only?.length || options.skip?.length) ? createPlan(pipeline, options).steps.map((p) => p.step.name) : undefined;
+  const dryOptions = { typecheck: options.typecheck, cacheDir: options.cacheDir, steps };
   // A config with problems is checked in full, so every problem shows at once.
   const dry = options.dryRunCache && problems.length === 0 ? await cachedDryRun(pipeline, dryOptions, options.dryRunCache) : await dryRun(pipeline, dryOptions);
-  return { pipeline, problems: [...problems, ...dry.problems], warnings, notes: dry.notes, schemas: dry.schemas };
+  return { pipeline, problems: [...problems, ...dry.problems], warnings, notes: dry.notes };
 }

@@ -35,7 +35,17 @@ export interface DryRunResult {
   notes: ConfigProblem[];
   /** Columns of each dataset whose columns are known before running. */
   schemas: ReadonlyMap<string, ColumnSchema[]>;
+  /**
+   * Steps whose SQL reads through a table function (`read_csv('x.csv')`, `read_text`…): what they
+   * read is named inside the SQL, not by the step, so a check of them holds only for now.
+   */
+  readsOutside: string[];
+  /** The local files the function modules checked are built from (their own and what they import). */
+  sources: string[];
 }
+
+/** Table functions that read nothing outside the query. */
+const PURE_TABLE_FUNCTIONS = new Set(['range', 'generate_series', 'unnest']);
 
 /** Why a dataset's columns are unknown until it runs: the step that makes them. */
 type Unknown = { step: string; why: string };
@@ -45,6 +55,8 @@ interface DryCtx {
   parsed: ReadonlyMap<string, SqlStructure | SqlSyntaxError>;
   /** Datasets whose zero-row table binding the step's SQL already made. */
   created: Set<string>;
+  /** Files function modules are built from. */
+  sources: Set<string>;
 }
 
 async function structure(session: Session, sql: string, ctx: DryCtx): Promise<SqlStructure | SqlSyntaxError> {
@@ -60,14 +72,22 @@ export async function dryRun(pipeline: Pipeline, options: DryRunOptions = {}): P
   const notes: ConfigProblem[] = [];
   const schemas = new Map<string, ColumnSchema[]>();
   const unknown = new Map<string, Unknown>();
-  if (!dag) return { problems, notes, schemas };
+  const readsOutside: string[] = [];
+  const sources = new Set<string>();
+  if (!dag) return { problems, notes, schemas, readsOutside, sources: [] };
   const selected = options.steps ? new Set(options.steps) : undefined;
   const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: 1 });
   const session = await engine.session();
   try {
     // Every SQL step parsed in one round trip; a step then finds its tree in `parsed`.
     const sqlSteps = dag.order.filter((n) => !selected || selected.has(n)).map((n) => dag.steps.get(n)!).filter((s) => s.type === 'sql' && !s.params.connection);
-    const ctx: DryCtx = { created: new Set(), parsed: await readSqlStructures((q) => session.query(q), sqlSteps.map((s) => s.value)).catch(() => new Map()) };
+    const ctx: DryCtx = { created: new Set(), sources, parsed: await readSqlStructures((q) => session.query(q), sqlSteps.map((s) => s.value)).catch(() => new Map()) };
+    for (const s of sqlSteps) {
+      const parsed = ctx.parsed.get(s.value);
+      // An ingest has no inputs: any table it names (FROM 'x.csv' included) is outside the pipeline.
+      const outside = !parsed?.ok || parsed.tableFunctions.some((f) => !PURE_TABLE_FUNCTIONS.has(f)) || (s.layer === 'ingest' && parsed.tables.length > 0);
+      if (outside) readsOutside.push(s.name);
+    }
     for (const name of dag.order) {
       if (selected && !selected.has(name)) continue;
       const step = dag.steps.get(name)!;
@@ -82,7 +102,8 @@ export async function dryRun(pipeline: Pipeline, options: DryRunOptions = {}): P
       for (const key of Object.values(step.outputs)) {
         if (Array.isArray(out)) {
           schemas.set(key, out);
-          await session.writeColumns(key, { schema: out, columns: out.map(() => []), rowCount: 0 });
+          // A SQL step's binding already left its zero-row table behind (Session.createEmpty).
+          if (!ctx.created.has(key)) await session.writeColumns(key, { schema: out, columns: out.map(() => []), rowCount: 0 });
         } else if (out) {
           unknown.set(key, out);
         } else {
@@ -95,7 +116,7 @@ export async function dryRun(pipeline: Pipeline, options: DryRunOptions = {}): P
     session.close();
     engine.close();
   }
-  return { problems, notes, schemas };
+  return { problems, notes, schemas, readsOutside, sources: [...sources] };
 }
 
 interface Report {
@@ -109,7 +130,9 @@ async function checkStep(
 ): Promise<ColumnSchema[] | Unknown | undefined> {
   const later = (why: string): Unknown => ({ step: step.name, why });
   if (step.type === 'function') {
-    const found = await checkFunctionModule(pipeline.baseDir, step.value, { typecheck: options.typecheck, cacheDir: options.cacheDir });
+    const found = await checkFunctionModule(pipeline.baseDir, step.value, {
+      typecheck: options.typecheck, cacheDir: options.cacheDir, onSources: (files) => files.forEach((f) => ctx.sources.add(f)),
+    });
     for (const p of found) report.problem(p.message, p.hint);
     return found.length ? undefined : later('is a function step, whose columns are known only once it runs');
   }

@@ -20,6 +20,8 @@ export interface ModuleCheckOptions {
   typecheck?: boolean;
   /** Where type-check results are kept between runs (none: not kept). */
   cacheDir?: string;
+  /** Told the local files the module is built from (itself and what it imports). */
+  onSources?: (files: string[]) => void;
 }
 
 function split(baseDir: string, value: string): { file: string; exportName: string } {
@@ -45,6 +47,7 @@ export async function checkFunctionModule(baseDir: string, value: string, option
     const at = first?.location ? ` (${first.location.file}:${first.location.line}:${first.location.column + 1})` : '';
     return [{ message: `${path.basename(file)} does not compile: ${first?.text ?? (err as Error).message}${at}`, hint: 'fix the module so it compiles' }];
   }
+  options.onSources?.(Object.keys(metafile.inputs).map((f) => path.resolve(f)));
   const output = Object.values(metafile.outputs)[0];
   const exported = output?.exports ?? [];
   const problems: ModuleProblem[] = [];

@@ -8,19 +8,26 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
+let version: string | undefined;
 
 export function packageRoot(): string {
   if (root) return root;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@odibi/core') return (root = dir);
+    const pkg = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string }) : undefined;
+    if (pkg?.name === '@odibi/core') {
+      version = pkg.version;
+      return (root = dir);
+    }
     const up = path.dirname(dir);
     if (up === dir) throw new Error(`cannot find the @odibi/core package above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }
 
+/** Read with the package root, once: every command's start asks for it. */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  packageRoot();
+  return version ?? '0.0.0';
 }

@@ -164,11 +164,10 @@ export class Session {
   /**
    * Defines dataset `key` as a view of the query, inputs bound as `materialize` binds them: no row
    * is read now, and the one step that reads the view runs this query inside its own (fusion).
-   * Returns the view's columns: `known` (a dry run bound the same query), or as DuckDB binds it.
+   * Returns the view's columns, as DuckDB binds it now (never a dry run's, which saw no rows).
    */
-  async defineView(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}, known?: ColumnSchema[]): Promise<ColumnSchema[]> {
+  async defineView(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<ColumnSchema[]> {
     await this.#withInputs(selectSql, inputs, (body) => this.conn.run(`CREATE OR REPLACE VIEW ${datasetTable(key)} AS ${body}`));
-    if (known) return known;
     // Prepared, never executed: DuckDB binds the view and says its columns without reading a row.
     // (Not duckdb_columns(): it lists every column of every dataset, which grows with the run.)
     const prepared = await this.conn.prepare(`SELECT * FROM ${datasetTable(key)}`);

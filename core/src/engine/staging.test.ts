@@ -4,12 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FOREIGN_STALE_MS, stageFile, sweepStaging } from './staging.js';
+import { startTicksOf } from '../shared/process.js';
 
-async function staged(dir: string, name: string, pid: number, host?: string): Promise<string> {
+/** A staged file, renamed as if process `pid` (started at `start` ticks, in pid space `space`) owned it. */
+async function staged(dir: string, name: string, pid: number, owner: { space?: string; start?: number } = {}): Promise<string> {
   const s = await stageFile(path.join(dir, name), 'run1');
   await writeFile(s.tempPath, 'x');
-  let file = s.tempPath.replace(`.${process.pid}.`, `.${pid}.`);
-  if (host) file = file.replace(/\.[0-9a-f]{8}\.(\d+)\.(\d+)\.odibi-tmp$/, `.${host}.$1.$2.odibi-tmp`);
+  const file = s.tempPath.replace(/\.([0-9a-f]{8})\.(\d+)\.(\d+)\.(\d+)\.odibi-tmp$/, (_m, space: string, _pid, start: string, seq: string) =>
+    `.${owner.space ?? space}.${pid}.${owner.start ?? (pid === process.pid ? start : startTicksOf(pid) ?? start)}.${seq}.odibi-tmp`);
   await rename(s.tempPath, file);
   return path.basename(file);
 }
@@ -33,14 +35,16 @@ describe('sweepStaging', () => {
     expect((await readdir(dir)).sort()).toEqual([mine, '.c.parquet.notours.tmp', 'd.parquet'].sort());
   });
 
-  it('removes a file older than the process now holding its pid (a restarted container)', async () => {
+  it('removes a file of an earlier process that had the pid now in use (a restarted container), whatever the clocks say', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'odibi-sweep-'));
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     try {
       await new Promise((r) => child.on('spawn', r));
-      const old = await staged(dir, 'a.parquet', child.pid!);
-      await ago(dir, old, 60_000);
+      const started = startTicksOf(child.pid!)!;
+      const old = await staged(dir, 'a.parquet', child.pid!, { start: started - 1 });
       const fresh = await staged(dir, 'b.parquet', child.pid!);
+      // A live run's file looks old to a clock that runs ahead: it is kept all the same.
+      await ago(dir, fresh, 60_000);
       const removed = await sweepStaging([dir]);
       expect(removed.map((f) => path.basename(f))).toEqual([old]);
       expect(await readdir(dir)).toEqual([fresh]);
@@ -51,8 +55,8 @@ describe('sweepStaging', () => {
 
   it("judges another host's files by age alone, since their pids mean nothing here", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'odibi-sweep-'));
-    const recent = await staged(dir, 'a.parquet', 1, 'ffffffff');
-    const old = await staged(dir, 'b.parquet', 1, 'eeeeeeee');
+    const recent = await staged(dir, 'a.parquet', 1, { space: 'ffffffff' });
+    const old = await staged(dir, 'b.parquet', 1, { space: 'eeeeeeee' });
     await ago(dir, old, FOREIGN_STALE_MS + 60_000);
     const removed = await sweepStaging([dir, path.join(dir, 'missing')]);
     expect(removed.map((f) => path.basename(f))).toEqual([old]);

@@ -3,11 +3,9 @@
  * staged files (rename) only when it succeeds, and deletes them otherwise, so a failed run never
  * leaves a truncated or changed output behind.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
+import { OWN_START, PID_SPACE, processAlive } from '../shared/process.js';
 
 export interface StagedFile {
   /** Where the step writes. */
@@ -27,9 +25,8 @@ export interface StagedAction {
 
 let seq = 0;
 
-/** Which machine staged a file: a short hash of the host name, so a sweep on one host never judges another's pids. */
-const HOST = createHash('sha1').update(hostname()).digest('hex').slice(0, 8);
-const STAGED = /^\.(.+)\.([0-9a-f]{8})\.(\d+)\.(\d+)\.odibi-tmp$/;
+/** `.<name>.<run>.<pid space>.<pid>.<start ticks>.<seq>.odibi-tmp`: who staged it, exactly. */
+const STAGED = /^\.(.+)\.([0-9a-f]{8})\.(\d+)\.(\d+)\.(\d+)\.odibi-tmp$/;
 
 /**
  * A live run refreshes the time of files it staged and has not committed yet this often, so a sweep
@@ -42,8 +39,9 @@ export const FOREIGN_STALE_MS = 6 * HEARTBEAT_MS;
 export async function stageFile(finalPath: string, runId: string): Promise<StagedFile & StagedAction> {
   await mkdir(path.dirname(finalPath), { recursive: true });
   // The temp name starts with a dot and does not end in the data extension, so globs such as
-  // read_parquet('dir/**/*.parquet') never see a half-written file. Host and pid say who owns it.
-  const tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${runId}.${HOST}.${process.pid}.${++seq}.odibi-tmp`);
+  // read_parquet('dir/**/*.parquet') never see a half-written file. The pid space (machine, boot,
+  // pid namespace), pid and start time name the process that owns it.
+  const tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${runId}.${PID_SPACE}.${process.pid}.${OWN_START}.${++seq}.odibi-tmp`);
   return {
     tempPath,
     finalPath,
@@ -59,20 +57,18 @@ export async function stageFile(finalPath: string, runId: string): Promise<Stage
 
 export interface SweepOptions {
   now?: number;
-  /** Whether the process `pid` on this host is alive and started at or before `since` (ms). */
-  ownerAlive?: (pid: number, since: number) => boolean;
 }
 
 /**
  * Removes staging files in `folders` left by runs that are gone: killed (SIGKILL, OOM, power) before
- * they could commit or roll back. A file staged on this host is stale when its process no longer
- * exists, or when the pid now belongs to a process started after the file was last written (a
- * container restarted with the same pid). A file from another host is stale once untouched for
- * FOREIGN_STALE_MS. A live run's files are never removed. Returns the paths removed.
+ * they could commit or roll back. A file staged in this pid space is stale when its process no
+ * longer exists, or when its pid now belongs to a process with another start time (a container
+ * restarted with the same pid); no clock is compared. A file from another machine or container is
+ * stale once untouched for FOREIGN_STALE_MS. A live run's files are never removed. Returns the
+ * paths removed.
  */
 export async function sweepStaging(folders: Iterable<string>, options: SweepOptions = {}): Promise<string[]> {
   const now = options.now ?? Date.now();
-  const alive = options.ownerAlive ?? processAliveSince;
   const removed: string[] = [];
   for (const dir of new Set(folders)) {
     let names: string[];
@@ -87,43 +83,14 @@ export async function sweepStaging(folders: Iterable<string>, options: SweepOpti
       const file = path.join(dir, name);
       const info = await stat(file).catch(() => undefined);
       if (!info) continue;
-      const [host, pid] = [m[2], Number(m[3])];
-      const stale = host === HOST ? !alive(pid, info.mtimeMs) : now - info.mtimeMs > FOREIGN_STALE_MS;
+      const [space, pid, start] = [m[2], Number(m[3]), Number(m[4])];
+      const stale = space === PID_SPACE ? !processAlive(pid, start) : now - info.mtimeMs > FOREIGN_STALE_MS;
       if (!stale) continue;
       await rm(file, { recursive: true, force: true });
       removed.push(file);
     }
   }
   return removed;
-}
-
-function processAliveSince(pid: number, since: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists under another user.
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const started = processStartMs(pid);
-  // 1 s of slack: the start time is in clock ticks, file times are not.
-  return started === undefined || started <= since + 1000;
-}
-
-let bootMs: number | undefined;
-
-/** When `pid` started, from /proc (Linux); undefined where that cannot be read. */
-function processStartMs(pid: number): number | undefined {
-  try {
-    bootMs ??= Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]) * 1000;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which may hold spaces and parentheses: field 22 is the start
-    // time in clock ticks after boot (USER_HZ, 100 on every Linux Node runs on).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]);
-    return Number.isFinite(ticks) && Number.isFinite(bootMs) ? bootMs + ticks * 10 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Staged actions of one run, committed together at its end. */

@@ -28,23 +28,23 @@ describe('planFusion', () => {
     });
   });
 
-  it('keeps tables for function steps, connections, URLs, a dataset read twice by one step, and keys asked for', () => {
+  it('keeps tables for function steps, connections, URLs, a dataset read twice by one step, and a producer with its own retries or time limit', () => {
     const f = fusionOf([
       step('connect', 'pg', { value: 'postgres://x' }),
       step('ingest', 'api', { writes: ['a'], value: 'https://example.com/a.csv' }),
       step('ingest', 'db', { writes: ['b'], value: 'SELECT 1', connection: 'pg', dependsOn: ['pg'] }, 'sql'),
       step('ingest', 'file', { writes: ['c'] }),
-      step('ingest', 'kept', { writes: ['k'] }),
+      step('ingest', 'kept', { writes: ['k'], params: { retries: 2 } }),
       step('transform', 'fn', { reads: ['c'], writes: ['d'], value: 'm.ts#f' }, 'function'),
       step('transform', 'j', { inputs: { x: 'a', y: 'b', d1: 'd', d2: 'd', k: 'k' }, writes: ['e'] }),
       step('transform', 'remote', { reads: ['e'], writes: ['g'], connection: 'pg', dependsOn: ['pg'] }),
-    ], {}, { keep: ['k'] });
+    ]);
     expect(storage(f)).toMatchObject({
       a: 'made by a connection, an API or a download, not a query DuckDB can inline',
       b: 'made by a connection, an API or a download, not a query DuckDB can inline',
       c: 'read by fn, a function step, which needs a table',
       d: 'made by a function step',
-      k: 'kept as a table on request',
+      k: 'kept sets its own retries, which only a step of its own keeps',
       e: 'read by remote, a step on another connection, which needs a table',
     });
     expect(f.inlined.size).toBe(0);

@@ -48,12 +48,13 @@ export interface FusionOptions {
   enabled?: boolean;
   /** Why fusion is off, when it is (shown by --explain). */
   disabledBecause?: string;
-  /** Datasets that must stay tables whatever their readers. */
-  keep?: Iterable<string>;
 }
 
+/** Params that give a step its own retries or time limit: inside its reader's query it would lose them. */
+const OWN_POLICY = ['retries', 'retry_delay_ms', 'timeout_ms'];
+
 /** A step whose output can be a view: a local file read, or SQL that runs on DuckDB itself. */
-export function producesView(step: StepConfig): boolean {
+function producesView(step: StepConfig): boolean {
   if (Object.keys(step.outputs).length !== 1) return false;
   if (step.layer === 'ingest' && step.type === 'config_op') return !!step.value && !isUrl(step.value);
   return step.type === 'sql' && typeof step.params.connection !== 'string' && (step.layer === 'ingest' || step.layer === 'transform');
@@ -66,7 +67,6 @@ function readsThroughSql(step: StepConfig): boolean {
 
 export function planFusion(plan: Plan, options: FusionOptions = {}): Fusion {
   const enabled = options.enabled !== false;
-  const keep = new Set(options.keep ?? []);
   // Every read of every dataset by a step of the plan (one step reading a key twice counts twice).
   const readers = new Map<string, string[]>();
   for (const { step } of plan.steps) {
@@ -88,7 +88,7 @@ export function planFusion(plan: Plan, options: FusionOptions = {}): Fusion {
       else if (!producesView(step)) table(step.type === 'function' ? 'made by a function step' : 'made by a connection, an API or a download, not a query DuckDB can inline');
       else if (reads.length === 0) table('no step of this run reads it: kept as a result');
       else if (reads.length > 1) table(`read by ${reads.length} steps`);
-      else if (keep.has(key)) table('kept as a table on request');
+      else if (OWN_POLICY.some((p) => step.params[p] !== undefined)) table(`${step.name} sets its own ${OWN_POLICY.filter((p) => step.params[p] !== undefined).join(', ')}, which only a step of its own keeps`);
       else if (!readsThroughSql(consumer!)) table(`read by ${consumer!.name}, ${consumer!.type === 'function' ? 'a function step' : consumer!.layer === 'store' || consumer!.layer === 'publish' ? 'a sink' : 'a step on another connection'}, which needs a table`);
       else if (d > MAX_INLINE_DEPTH) table(`${MAX_INLINE_DEPTH} views in a row: stored to keep queries small`);
       else {

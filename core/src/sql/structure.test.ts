@@ -1,6 +1,6 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSqlStructure, type QueryFn } from './structure.js';
+import { readSqlStructure, readSqlStructures, type QueryFn } from './structure.js';
 
 let query: QueryFn;
 let close: () => void;
@@ -43,6 +43,13 @@ describe('readSqlStructure', () => {
   it('reports a syntax error with its line and column', async () => {
     expect(await readSqlStructure(query, 'SELECT 1\nFROM x\nWHER y = 1')).toMatchObject({ ok: false, message: expect.stringMatching(/syntax error at or near "y"/), line: 3, column: 6 });
     expect(await readSqlStructure(query, 'SELEC 1')).toMatchObject({ ok: false, line: 1, column: 1 });
+  });
+
+  it('names the table functions a statement calls, and parses many statements in one query as it parses each', async () => {
+    const sqls = ["SELECT * FROM READ_CSV('a.csv') JOIN range(3) r ON true", 'SELECT 1 FROM t', 'SELEC 1'];
+    const many = await readSqlStructures(query, sqls);
+    for (const sql of sqls) expect(many.get(sql)).toEqual(await readSqlStructure(query, sql));
+    expect(many.get(sqls[0])).toMatchObject({ ok: true, tableFunctions: ['read_csv', 'range'] });
   });
 
   it('gives each table its position', async () => {

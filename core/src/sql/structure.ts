@@ -23,6 +23,8 @@ export interface SqlStructure {
   tables: TableRef[];
   /** CTE names the statement defines. */
   ctes: string[];
+  /** Table functions it calls (`read_csv`, `range`…), lower-cased, once each. */
+  tableFunctions: string[];
   statements: number;
 }
 
@@ -77,6 +79,7 @@ function structureOf(sql: string, json: string): SqlStructure | SqlSyntaxError {
   const tree = JSON.parse(json) as { error?: boolean; error_message?: string; position?: unknown; statements?: unknown[] };
   if (tree.error) return { ok: false, message: tree.error_message ?? 'the SQL cannot be parsed', ...position(sql, tree.position) };
   const tables: TableRef[] = [];
+  const tableFunctions = new Set<string>();
   const ctes = new Set<string>();
   const seen = new Set<string>();
   // `scope` holds the CTE names visible where a node sits: a CTE's body sees the CTEs before it
@@ -89,6 +92,10 @@ function structureOf(sql: string, json: string): SqlStructure | SqlSyntaxError {
     }
     if (!node || typeof node !== 'object') return;
     const o = node as Record<string, unknown>;
+    if (o.type === 'TABLE_FUNCTION') {
+      const name = (o.function as { function_name?: unknown } | undefined)?.function_name;
+      if (typeof name === 'string') tableFunctions.add(name.toLowerCase());
+    }
     if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
       const qualified = !!(o.schema_name || o.catalog_name);
       const key = [o.catalog_name, o.schema_name, o.table_name].join('.').toLowerCase();
@@ -119,7 +126,7 @@ function structureOf(sql: string, json: string): SqlStructure | SqlSyntaxError {
     for (const [field, value] of Object.entries(o)) if (field !== 'cte_map' && value && typeof value === 'object') walk(value, inner);
   };
   walk(tree.statements ?? [], new Set());
-  return { ok: true, tables, ctes: [...ctes], statements: (tree.statements ?? []).length };
+  return { ok: true, tables, ctes: [...ctes], tableFunctions: [...tableFunctions], statements: (tree.statements ?? []).length };
 }
 
 function quote(sql: string): string {

@@ -8,7 +8,7 @@ import type { Pipeline, StepConfig } from '../config/model.js';
 import { explainSqlError } from '../sql/errors.js';
 import { StepError } from '../errors.js';
 import type { Connection } from '../engine/connections.js';
-import type { ColumnSchema, DuckDBEngine, Session } from '../engine/duckdb-engine.js';
+import type { DuckDBEngine, Session } from '../engine/duckdb-engine.js';
 import { stageFile, type StagedAction } from '../engine/staging.js';
 import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
@@ -34,8 +34,6 @@ export interface RunnerOptions {
   cache?: StepCache;
   /** Datasets to define as views rather than store (see graph/fusion.ts). */
   fusion?: Fusion;
-  /** Columns the dry run bound for datasets, so a view's need not be bound again. */
-  schemas?: ReadonlyMap<string, ColumnSchema[]>;
 }
 
 export class DuckDBStepRunner implements StepRunner {
@@ -86,7 +84,7 @@ export class DuckDBStepRunner implements StepRunner {
     const ctx: StepContext = {
       step, pipeline, runId, session, signal, tmpDir,
       produce: async (key, selectSql, inputs) => {
-        if (inlined?.has(key)) this.#views.set(key, await session.defineView(key, selectSql, inputs, this.#o.schemas?.get(key)));
+        if (inlined?.has(key)) this.#views.set(key, await session.defineView(key, selectSql, inputs));
         else await session.materializeWithSnapshot(key, selectSql, inputs ?? {}, this.#o.sampleRows ?? 5);
       },
       connections: this.#connections,

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import type { Pipeline } from '../config/model.js';
-import { isUrl, resolvePath } from './context.js';
+import { isUrl } from '../shared/url.js';
+import { resolvePath } from './context.js';
 
 export function outputFolders(pipeline: Pipeline): string[] {
   const folders = new Set<string>();
@@ -17,7 +18,7 @@ export function outputFolders(pipeline: Pipeline): string[] {
     const target = resolvePath(pipeline, step.value);
     folders.add(path.dirname(target));
     // `append` writes part files inside the target folder.
-    folders.add(target);
+    if (step.params.mode === 'append') folders.add(target);
   }
   return [...folders];
 }

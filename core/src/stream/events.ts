@@ -53,8 +53,6 @@ export interface StreamWaitingEvent extends StreamEventBase {
 export interface StreamLogEvent extends StreamEventBase {
   type: 'stream_log';
   stream: string;
-  /** Housekeeping (info) or something the user should look at (warning). */
-  level?: 'info' | 'warning';
   message: string;
 }
 /** A subscriber (a display, a log sink) threw; the stream goes on. */

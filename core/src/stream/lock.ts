@@ -7,6 +7,7 @@
 import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StreamError } from '../errors.js';
+import { processAlive } from '../shared/process.js';
 
 export class StreamLock {
   private constructor(readonly file: string) {}
@@ -24,7 +25,7 @@ export class StreamLock {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         }
         const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-        if (owner && owner !== process.pid && alive(owner)) {
+        if (owner && owner !== process.pid && processAlive(owner)) {
           throw new StreamError(`the stream is already running (process ${owner} holds ${file})`, { hint: 'stop that process first (SIGTERM finishes its batch), or use another --state-dir' });
         }
         // Stale: move it aside (only one taker's rename succeeds), and put it back if it turns out
@@ -36,7 +37,7 @@ export class StreamLock {
           continue;
         }
         const moved = Number((await readFile(aside, 'utf8').catch(() => '')).trim());
-        if (moved !== owner && moved && alive(moved)) await link(aside, file).catch(() => undefined);
+        if (moved !== owner && moved && processAlive(moved)) await link(aside, file).catch(() => undefined);
         await rm(aside, { force: true });
       }
       throw new StreamError(`could not take the stream lock ${file}`, { hint: 'remove the file if no stream process is running' });
@@ -47,14 +48,5 @@ export class StreamLock {
 
   async release(): Promise<void> {
     await rm(this.file, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

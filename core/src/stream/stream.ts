@@ -10,7 +10,7 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { cachedDryRun } from '../check/dry-run-cache.js';
+import { dryRun } from '../check/dry-run.js';
 import { loadPipeline } from '../load/pipeline.js';
 import { type LoadOptions } from '../config/load.js';
 import type { Pipeline, StepConfig } from '../config/model.js';
@@ -134,7 +134,7 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
   checkAppendTargets(pipeline);
   const stateDir = path.resolve(options.stateDir ?? defaultStateDir(pipeline));
   // Checked once here, as `odibi run` checks before it runs; batches then skip the check.
-  const { problems } = await cachedDryRun(pipeline, { cacheDir: path.join(stateDir, 'cache', 'typecheck') }, path.join(stateDir, 'cache', 'dry-run'));
+  const { problems } = await dryRun(pipeline, { cacheDir: path.join(stateDir, 'cache', 'typecheck') });
   if (problems.length) throw new ConfigError(problems, pipeline.file);
   const dir = path.join(stateDir, 'streams', pipeline.name.replace(/[^\w.-]/g, '_'));
   const clock = options.clock ?? systemClock;

@@ -74,8 +74,6 @@ export class BackgroundJobs {
             row.state = e.reason === 'failed' ? `failed: ${e.error?.message.split('\n')[0] ?? ''}` : `stopped (${e.reason.replace('_', ' ')})`;
           } else if (e.type === 'stream_waiting') {
             row.state = 'waiting for input';
-          } else if (e.type === 'stream_log' && e.level === 'warning') {
-            last = `warning: ${e.message}`;
           }
           row.runs = batches;
           row.last = last;

@@ -29,7 +29,7 @@ export interface RunCommandOptions {
 export async function runCommand(config: string, o: RunCommandOptions): Promise<number> {
   try {
     // The same dry run as `odibi validate`, before anything runs: every problem at once, exit 2.
-    const { pipeline, warnings, problems, schemas } = await checkConfig(config, { project: o.project, cacheDir: cacheOf(o.stateDir, config, 'typecheck'), dryRunCache: cacheOf(o.stateDir, config, 'dry-run') });
+    const { pipeline, warnings, problems } = await checkConfig(config, { project: o.project, only: o.only, skip: o.skip, cacheDir: cacheOf(o.stateDir, config, 'typecheck'), dryRunCache: cacheOf(o.stateDir, config, 'dry-run') });
     if (problems.length) throw new ConfigError(problems, pipeline.file);
     if (o.explain) {
       const plan = createPlan(pipeline, { only: o.only, skip: o.skip });
@@ -49,7 +49,7 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     process.once('SIGINT', onSigint);
     const result = await runPipeline(pipeline, {
       workers: o.workers, only: o.only, skip: o.skip, keepGoing: o.keepGoing, stateDir: o.stateDir,
-      timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal, checkpoint: o.checkpoint, resume: o.resume, check: false, fuse: o.fuse, schemas,
+      timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal, checkpoint: o.checkpoint, resume: o.resume, check: false, fuse: o.fuse,
     }).finally(() => process.removeListener('SIGINT', onSigint));
     if (!o.json && result.recordPath) process.stdout.write(`${painter(process.stdout)('dim', `Run record: ${result.recordPath}`)}\n`);
     if (cancel.signal.aborted) return EXIT.interrupted;
