@@ -5,8 +5,8 @@
  * temporary views, never collide.
  */
 import {
-  DuckDBDataChunk, DuckDBInstance, JSToDuckDBValueConverter,
-  type DuckDBConnection, type DuckDBResultReader, type DuckDBType,
+  DuckDBDataChunk, DuckDBInstance, JSDuckDBValueConverter, JSToDuckDBValueConverter,
+  type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBType,
 } from '@duckdb/node-api';
 import { ident, str, stripTrailingSemicolons } from './sql.js';
 import { jsonSafeRow } from './values.js';
@@ -37,16 +37,43 @@ const DATA_SCHEMA = 'odibi_data';
 const CATALOG = 'memory';
 const CHUNK_ROWS = 2048;
 
-/** The row count riding along with a snapshot query; a name no user column has. */
-const ROWS_COLUMN = '"__odibi_rows__"';
+/**
+ * A whole result, read from DuckDB's materialized chunks synchronously. `conn.run` already holds
+ * every row; the reader API (`runAndReadAll`) would ask for them again chunk by chunk, one trip to
+ * the thread pool each, which on a DAG of small steps is a large share of a step's cost.
+ */
+interface ReadResult {
+  schema: ColumnSchema[];
+  rows: Record<string, unknown>[];
+}
 
-/** Schema and JSON-safe rows of a result (DATE values as calendar days), from column `skip` on. */
-function snapshotOf(reader: DuckDBResultReader, skip: number): { schema: ColumnSchema[]; sample: Record<string, unknown>[] } {
-  const types = reader.columnTypes();
-  const schema = reader.columnNames().map((name, i) => ({ name, type: types[i].toString() })).slice(skip);
+function readResult(result: DuckDBMaterializedResult): ReadResult {
+  const types = result.columnTypes();
+  const schema = result.columnNames().map((name, i) => ({ name, type: types[i].toString() }));
+  const names = result.deduplicatedColumnNames();
+  const rows: Record<string, unknown>[] = [];
+  for (let c = 0; c < result.chunkCount; c++) {
+    for (const values of result.getChunk(c).convertRows(JSDuckDBValueConverter)) {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) row[names[i]] = values[i];
+      rows.push(row);
+    }
+  }
+  return { schema, rows };
+}
+
+/** The first value of a result (a count), or undefined when it has none. */
+function firstValue(result: DuckDBMaterializedResult): unknown {
+  if (result.chunkCount === 0) return undefined;
+  const chunk = result.getChunk(0);
+  return chunk.rowCount && chunk.columnCount ? chunk.getColumnVector(0).getItem(0) : undefined;
+}
+
+/** Schema and JSON-safe rows of a result (DATE values as calendar days). */
+function snapshotOf(result: DuckDBMaterializedResult): { schema: ColumnSchema[]; sample: Record<string, unknown>[] } {
+  const { schema, rows } = readResult(result);
   const dates = schema.filter((c) => c.type === 'DATE').map((c) => c.name);
-  const sample = (reader.getRowObjectsJS() as Record<string, unknown>[]).map((row) => {
-    if (skip) delete row[ROWS_COLUMN.slice(1, -1)];
+  const sample = rows.map((row) => {
     const safe = jsonSafeRow(row);
     for (const d of dates) if (typeof safe[d] === 'string') safe[d] = (safe[d] as string).slice(0, 10);
     return safe;
@@ -126,7 +153,7 @@ export class Session {
   }
 
   async query(sql: string): Promise<Record<string, unknown>[]> {
-    return (await this.conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+    return readResult(await this.conn.run(sql)).rows;
   }
 
   /**
@@ -135,29 +162,23 @@ export class Session {
    * without any per-step state: one statement, nothing to clean up, nothing shared between steps.
    */
   async materialize(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<number> {
-    const reader = await this.#withInputs(selectSql, inputs, (body) => this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${datasetTable(key)} AS ${body}`));
-    const rows = reader.getRows();
-    const count = rows.length && rows[0].length ? Number(rows[0][0]) : await this.count(key);
+    const created = await this.#withInputs(selectSql, inputs, (body) => this.conn.run(`CREATE OR REPLACE TABLE ${datasetTable(key)} AS ${body}`));
+    const stored = firstValue(created);
+    const count = stored === undefined ? await this.count(key) : Number(stored);
     this.#counts.set(key, count);
     return count;
   }
 
   /**
    * `materialize`, and the tracker's snapshot of the new table (`snapshot(key, n)` then answers
-   * without a query) in the same round trip: on a DAG of many small steps the second statement's
-   * trip is a tenth of each step's cost.
+   * without a query). The count comes from CREATE TABLE's own answer; a count riding along with
+   * the sample as a scalar subquery costs DuckDB a second pipeline, more than the trip it saves.
    */
   async materializeWithSnapshot(key: string, selectSql: string, inputs: Readonly<Record<string, string>>, n: number): Promise<number> {
-    const t = datasetTable(key);
+    const count = await this.materialize(key, selectSql, inputs);
     const limit = Math.max(0, Math.floor(n));
-    const reader = await this.#withInputs(selectSql, inputs, (body) => this.conn.runAndReadAll(
-      `CREATE OR REPLACE TABLE ${t} AS ${body};\nSELECT (SELECT count(*) FROM ${t}) AS ${ROWS_COLUMN}, * FROM ${t} LIMIT ${Math.max(1, limit)}`,
-    ));
-    const rows = reader.getRows();
-    const count = rows.length ? Number(rows[0][0]) : 0;
-    const shot = snapshotOf(reader, 1);
-    this.#counts.set(key, count);
-    this.#snapshots.set(key, { n: limit, rows: count, schema: shot.schema, sample: shot.sample.slice(0, limit) });
+    const shot = snapshotOf(await this.conn.run(`SELECT * FROM ${datasetTable(key)} LIMIT ${limit}`));
+    this.#snapshots.set(key, { n: limit, rows: count, schema: shot.schema, sample: shot.sample });
     return count;
   }
 
@@ -167,15 +188,12 @@ export class Session {
    * Returns the view's columns, as DuckDB binds it now (never a dry run's, which saw no rows).
    */
   async defineView(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<ColumnSchema[]> {
-    await this.#withInputs(selectSql, inputs, (body) => this.conn.run(`CREATE OR REPLACE VIEW ${datasetTable(key)} AS ${body}`));
-    // Prepared, never executed: DuckDB binds the view and says its columns without reading a row.
-    // (Not duckdb_columns(): it lists every column of every dataset, which grows with the run.)
-    const prepared = await this.conn.prepare(`SELECT * FROM ${datasetTable(key)}`);
-    try {
-      return Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: prepared.columnType(i).toString() }));
-    } finally {
-      prepared.destroySync();
-    }
+    const t = datasetTable(key);
+    // LIMIT 0 reads no row: DuckDB binds the view and says its columns, in the same round trip.
+    // (Not duckdb_columns(): it lists every column of every dataset, which grows with the run; not
+    // pragma_table_info: it spells STRUCT types unlike the result types every table's schema uses.)
+    const result = await this.#withInputs(selectSql, inputs, (body) => this.conn.run(`CREATE OR REPLACE VIEW ${t} AS ${body};\nSELECT * FROM ${t} LIMIT 0`));
+    return readResult(result).schema;
   }
 
   /**
@@ -183,8 +201,7 @@ export class Session {
    * (same input binding) but without reading any row: a dry run's check of a step's SQL.
    */
   async describeSelect(selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<ColumnSchema[]> {
-    const reader = await this.#withInputs(selectSql, inputs, (body) => this.conn.runAndReadAll(`SELECT * FROM (${body}) LIMIT 0`));
-    return reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i].toString() }));
+    return readResult(await this.#withInputs(selectSql, inputs, (body) => this.conn.run(`SELECT * FROM (${body}) LIMIT 0`))).schema;
   }
 
   /**
@@ -193,8 +210,7 @@ export class Session {
    */
   async createEmpty(key: string, selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<ColumnSchema[]> {
     const t = datasetTable(key);
-    const reader = await this.#withInputs(selectSql, inputs, (body) => this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${t} AS SELECT * FROM (${body}) LIMIT 0;\nSELECT * FROM ${t} LIMIT 0`));
-    return reader.columnNames().map((name, i) => ({ name, type: reader.columnTypes()[i].toString() }));
+    return readResult(await this.#withInputs(selectSql, inputs, (body) => this.conn.run(`CREATE OR REPLACE TABLE ${t} AS SELECT * FROM (${body}) LIMIT 0;\nSELECT * FROM ${t} LIMIT 0`))).schema;
   }
 
   /**
@@ -216,13 +232,11 @@ export class Session {
   }
 
   async count(key: string): Promise<number> {
-    const r = await this.conn.runAndReadAll(`SELECT count(*) FROM ${datasetTable(key)}`);
-    return Number(r.getRows()[0][0]);
+    return Number(firstValue(await this.conn.run(`SELECT count(*) FROM ${datasetTable(key)}`)));
   }
 
   async describe(relation: string): Promise<ColumnSchema[]> {
-    const r = await this.conn.runAndReadAll(`SELECT * FROM ${relation} LIMIT 0`);
-    return r.columnNames().map((name, i) => ({ name, type: r.columnTypes()[i].toString() }));
+    return readResult(await this.conn.run(`SELECT * FROM ${relation} LIMIT 0`)).schema;
   }
 
   /**
@@ -232,8 +246,8 @@ export class Session {
   async snapshot(key: string, n: number): Promise<{ rows: number; schema: ColumnSchema[]; sample: Record<string, unknown>[] }> {
     const taken = this.#snapshots.get(key);
     if (taken && taken.n === Math.max(0, Math.floor(n))) return { rows: taken.rows, schema: taken.schema, sample: taken.sample };
-    const reader = await this.conn.runAndReadAll(`SELECT * FROM ${datasetTable(key)} LIMIT ${Math.max(0, Math.floor(n))}`);
-    return { rows: this.#counts.get(key) ?? (await this.count(key)), ...snapshotOf(reader, 0) };
+    const shot = snapshotOf(await this.conn.run(`SELECT * FROM ${datasetTable(key)} LIMIT ${Math.max(0, Math.floor(n))}`));
+    return { rows: this.#counts.get(key) ?? (await this.count(key)), ...shot };
   }
 
   /** Reads a relation (a dataset table, view or subquery) column-wise as JS values. */
