@@ -6,7 +6,7 @@
 const CORE = [
   ['shared', 'errors\\.ts'],
   ['config'],
-  ['graph', 'sql', 'engine'],
+  ['graph', 'sql', 'engine', 'storage'],
   ['load', 'exec'],
   ['steps', 'tracker', 'render'],
   ['checkpoint', 'check'],

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, and nothing else: npm packages (from package-lock.json) and, with
-# --system, the Debian packages tests need (PostgreSQL, Jupyter, Chromium). Safe to run repeatedly.
+# --system, the Debian packages tests need (PostgreSQL, Jupyter, Chromium, Ceph radosgw). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,9 @@ if [ "${1:-}" = "--system" ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   # Jupyter's kernel conformance suite (test/kernel/conformance.test.ts).
   [ -d /usr/lib/python3/dist-packages/jupyter_kernel_test ] || packages+=(python3-jupyter-kernel-test)
+  # S3 tests run a real Ceph radosgw with a monitor and a memstore OSD on 127.0.0.1
+  # (test/helpers/s3-server.ts); these three pull in ceph-base/ceph-common (monmaptool, ceph, radosgw-admin).
+  { [ -x /usr/bin/ceph-mon ] && [ -x /usr/bin/ceph-osd ] && [ -x /usr/bin/radosgw ]; } || packages+=(ceph-mon ceph-osd radosgw)
 fi
 if [ "${1:-}" = "--system" ] || [ "${1:-}" = "--jupyter" ]; then
   [ -x /usr/bin/jupyter-nbconvert ] || packages+=(jupyter-client jupyter-nbconvert python3-nbclient jupyter-notebook python3-ipykernel)

@@ -2,6 +2,9 @@
  * The facade: load → plan → execute with tracking, in one call. The CLI and the kernel both run
  * pipelines through this, so they behave the same.
  */
+import { locate, type ObjectLocation } from './storage/locate.js';
+import { sweepStagedObjects } from './storage/staged-object.js';
+import { objectCacheDirOf } from './storage/cache-dir.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +21,7 @@ import { execute, type RunSummary } from './exec/executor.js';
 import { createPlan, type Plan, type PlanOptions } from './graph/plan.js';
 import { planFusion, type Fusion } from './graph/fusion.js';
 import { DuckDBStepRunner } from './steps/duckdb-runner.js';
-import { outputFolders } from './steps/output-folders.js';
+import { objectOutputFolders, outputFolders } from './steps/output-folders.js';
 import { sweepStaging } from './engine/staging.js';
 import { Checkpointer } from './checkpoint/checkpointer.js';
 import { fingerprints } from './checkpoint/fingerprint.js';
@@ -81,8 +84,14 @@ export interface RunResult extends RunSummary {
 
 /** Removes staging files that killed runs left beside the pipeline's outputs, and says so. */
 export async function sweepLeftovers(pipeline: Pipeline, say: (message: string) => void): Promise<void> {
-  const removed = await sweepStaging(outputFolders(pipeline));
-  if (removed.length) say(`removed ${removed.length} staging file${removed.length === 1 ? '' : 's'} left by runs that were killed: ${removed.map((f) => path.relative(pipeline.baseDir, f)).join(', ')}`);
+  const removed = (await sweepStaging(outputFolders(pipeline))).map((f) => path.relative(pipeline.baseDir, f));
+  const folders = objectOutputFolders(pipeline);
+  if (folders.length) {
+    // A store that cannot be reached now fails the step that writes to it, with its own message.
+    const located = (await Promise.all(folders.map(({ step, folder }) => locate(pipeline, step, folder).catch(() => undefined)))).filter((l): l is ObjectLocation => l !== undefined);
+    removed.push(...(await sweepStagedObjects(located).catch(() => [])));
+  }
+  if (removed.length) say(`removed ${removed.length} staging file${removed.length === 1 ? '' : 's'} left by runs that were killed: ${removed.join(', ')}`);
 }
 
 /**
@@ -116,7 +125,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const plan = createPlan(pipeline, options);
   const stateDir = options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline);
   if (options.check !== false) {
-    const { problems } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck') }, path.join(stateDir, 'cache', 'dry-run'));
+    const { problems } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck'), objectCacheDir: objectCacheDirOf(stateDir) }, path.join(stateDir, 'cache', 'dry-run'));
     if (problems.length) throw new ConfigError(problems, pipeline.file);
   }
   const runId = newRunId();
@@ -146,7 +155,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     : undefined;
   const fusion = fusionFor(plan, options);
   const runner = new DuckDBStepRunner({
-    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion,
+    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion, objectCacheDir: objectCacheDirOf(stateDir),
     log: (step, message) => bus.emit({ type: 'step_log', step, message }),
   });
   runner.prepare(plan);

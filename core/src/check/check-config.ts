@@ -30,7 +30,7 @@ export async function checkConfig(file: string, options: CheckOptions = {}): Pro
   const { pipeline, warnings, problems } = collectProblems(await readRawPipeline(file, options), options);
   // A run checks the steps it will run (--only/--skip), as runPipeline does; a step left out is not its concern.
   const steps = problems.length === 0 && (options.only?.length || options.skip?.length) ? createPlan(pipeline, options).steps.map((p) => p.step.name) : undefined;
-  const dryOptions = { typecheck: options.typecheck, cacheDir: options.cacheDir, steps };
+  const dryOptions = { typecheck: options.typecheck, cacheDir: options.cacheDir, objectCacheDir: options.objectCacheDir, steps };
   // A config with problems is checked in full, so every problem shows at once.
   const dry = options.dryRunCache && problems.length === 0 ? await cachedDryRun(pipeline, dryOptions, options.dryRunCache) : await dryRun(pipeline, dryOptions);
   return { pipeline, problems: [...problems, ...dry.problems], warnings, notes: dry.notes };

@@ -7,6 +7,9 @@
  * (a function, an API, a connection), column checks stop with a note. Nothing is written and no
  * row is read beyond the sniffing.
  */
+import { connectUri, isObjectConnect, locate, onObjectStore } from '../storage/locate.js';
+import { localCopies } from '../storage/read-cache.js';
+import { defaultObjectCacheDir } from '../storage/cache-dir.js';
 import { access } from 'node:fs/promises';
 import type { Pipeline, StepConfig } from '../config/model.js';
 import { DuckDBEngine, datasetTable, type ColumnSchema, type Session } from '../engine/duckdb-engine.js';
@@ -17,7 +20,7 @@ import { describePosition, explainSqlError } from '../sql/errors.js';
 import { readSqlStructure, readSqlStructures, type SqlStructure, type SqlSyntaxError } from '../sql/structure.js';
 import { closest } from '../shared/suggest.js';
 import { isUrl, resolvePath } from '../steps/context.js';
-import { formatOf, readerFor } from '../steps/formats.js';
+import { formatOf, readerFor, type FileFormat } from '../steps/formats.js';
 import { checkFunctionModule } from './function-module.js';
 
 export interface DryRunOptions {
@@ -27,6 +30,8 @@ export interface DryRunOptions {
   typecheck?: boolean;
   /** Where type-check results are kept between runs. */
   cacheDir?: string;
+  /** Where objects read from S3 or Azure are cached (the run's own cache, so it finds them there). */
+  objectCacheDir?: string;
 }
 
 export interface DryRunResult {
@@ -144,7 +149,7 @@ async function checkStep(
         if (step.params.connection) return later(`reads connection '${String(step.params.connection)}'`);
         return bindSql(step, session, {}, report, ctx);
       }
-      return sniffFile(step, pipeline, session, report);
+      return sniffFile(step, pipeline, session, report, options);
     case 'transform': {
       const structure = await checkSqlTables(step, session, report, ctx);
       if (!structure) return undefined;
@@ -157,15 +162,20 @@ async function checkStep(
       if (missing.length) return later(`reads ${missing.join(', ')}, not checked here`);
       return bindSql(step, session, step.inputs, report, ctx);
     }
+    case 'connect':
+      if (isObjectConnect(step)) await checkObjectConnect(step, pipeline, report);
+      return [];
     default:
       return [];
   }
 }
 
-/** An input file exists (a glob matches) and DuckDB can read it: its columns, by sniffing. */
-async function sniffFile(step: StepConfig, pipeline: Pipeline, session: Session, report: Report): Promise<ColumnSchema[] | Unknown | undefined> {
-  const source = resolvePath(pipeline, step.value);
-  if (isUrl(source)) return { step: step.name, why: 'reads a URL' };
+/**
+ * An input file exists (a glob matches) and DuckDB can read it: its columns, by sniffing. An object
+ * on S3 or Azure is fetched into the object cache as the run would fetch it (the run then finds it
+ * there, unchanged by ETag), so a missing object, bucket or credential fails here.
+ */
+async function sniffFile(step: StepConfig, pipeline: Pipeline, session: Session, report: Report, options: DryRunOptions): Promise<ColumnSchema[] | Unknown | undefined> {
   let format;
   try {
     format = formatOf(step.name, step.value, step.params.format);
@@ -173,6 +183,9 @@ async function sniffFile(step: StepConfig, pipeline: Pipeline, session: Session,
     report.problem((err as Error).message, (err as { hint?: string }).hint);
     return undefined;
   }
+  if (onObjectStore(pipeline, step)) return sniffObjects(step, pipeline, session, report, options, format);
+  const source = resolvePath(pipeline, step.value);
+  if (isUrl(source)) return { step: step.name, why: 'reads a URL' };
   const glob = /[*?[]/.test(source);
   const found = glob
     ? Number((await session.query(`SELECT count(*) AS n FROM glob(${str(source)})`))[0].n) > 0
@@ -182,12 +195,43 @@ async function sniffFile(step: StepConfig, pipeline: Pipeline, session: Session,
     return undefined;
   }
   const reader = readerFor(format);
-  const options = (step.params.options ?? {}) as Record<string, unknown>;
+  const readerOptions = (step.params.options ?? {}) as Record<string, unknown>;
   try {
-    return await session.describeSelect(`SELECT * FROM ${reader.fn}(${str(source)}${namedArgs({ ...reader.defaults, ...options })})`);
+    return await session.describeSelect(`SELECT * FROM ${reader.fn}(${str(source)}${namedArgs({ ...reader.defaults, ...readerOptions })})`);
   } catch (err) {
     report.problem(`cannot read ${source} as ${format}: ${firstLine(err)}`, 'check params.format and params.options (DuckDB reader options)');
     return undefined;
+  }
+}
+
+async function sniffObjects(step: StepConfig, pipeline: Pipeline, session: Session, report: Report, options: DryRunOptions, format: FileFormat): Promise<ColumnSchema[] | undefined> {
+  let files: string[];
+  try {
+    const loc = await locate(pipeline, step);
+    files = loc ? (await localCopies(loc, options.objectCacheDir ?? defaultObjectCacheDir())).map((c) => c.file) : [];
+  } catch (err) {
+    report.problem(firstLine(err), (err as { hint?: string }).hint);
+    return undefined;
+  }
+  const reader = readerFor(format);
+  const opts = { ...reader.defaults, ...(files.length > 1 && format !== 'parquet' ? { union_by_name: true } : {}), ...((step.params.options ?? {}) as Record<string, unknown>) };
+  try {
+    return await session.describeSelect(`SELECT * FROM ${reader.fn}([${files.map(str).join(', ')}]${namedArgs(opts)})`);
+  } catch (err) {
+    report.problem(`cannot read ${step.value} as ${format}: ${firstLine(err)}`, 'check params.format and params.options (DuckDB reader options)');
+    return undefined;
+  }
+}
+
+/** An object-store connection reaches its bucket or container with its credentials. */
+async function checkObjectConnect(step: StepConfig, pipeline: Pipeline, report: Report): Promise<void> {
+  try {
+    const loc = await locate(pipeline, { ...step, params: { ...step.params, connection: step.name } }, connectUri(step));
+    if (!loc) return;
+    const prefix = loc.key === '' || loc.key.endsWith('/') ? loc.key : `${loc.key}/`;
+    for await (const _ of loc.store.list(prefix)) break;
+  } catch (err) {
+    report.problem(firstLine(err), (err as { hint?: string }).hint);
   }
 }
 

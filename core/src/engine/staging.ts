@@ -36,12 +36,29 @@ export const HEARTBEAT_MS = 60 * 60_000;
 /** A staged file from another host, untouched this long, belongs to no live run. */
 export const FOREIGN_STALE_MS = 6 * HEARTBEAT_MS;
 
+/** The hidden name a run stages `base` under, beside it (a file, or an object in the same folder). */
+export function stagingName(base: string, runId: string): string {
+  return `.${base}.${runId}.${PID_SPACE}.${process.pid}.${OWN_START}.${++seq}.odibi-tmp`;
+}
+
+/**
+ * Whether a name is a staging file or object left by a run that is gone: staged in this pid space
+ * by a process that no longer exists (or whose pid now names another process), or staged elsewhere
+ * and untouched for FOREIGN_STALE_MS. A live run's never is. Not a staging name: false.
+ */
+export function isStaleStaging(name: string, modifiedMs: number, now = Date.now()): boolean {
+  const m = STAGED.exec(name);
+  if (!m) return false;
+  const [space, pid, start] = [m[2], Number(m[3]), Number(m[4])];
+  return space === PID_SPACE ? !processAlive(pid, start) : now - modifiedMs > FOREIGN_STALE_MS;
+}
+
 export async function stageFile(finalPath: string, runId: string): Promise<StagedFile & StagedAction> {
   await mkdir(path.dirname(finalPath), { recursive: true });
   // The temp name starts with a dot and does not end in the data extension, so globs such as
   // read_parquet('dir/**/*.parquet') never see a half-written file. The pid space (machine, boot,
   // pid namespace), pid and start time name the process that owns it.
-  const tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${runId}.${PID_SPACE}.${process.pid}.${OWN_START}.${++seq}.odibi-tmp`);
+  const tempPath = path.join(path.dirname(finalPath), stagingName(path.basename(finalPath), runId));
   return {
     tempPath,
     finalPath,
@@ -78,14 +95,10 @@ export async function sweepStaging(folders: Iterable<string>, options: SweepOpti
       continue; // not there yet (first run) or not a folder
     }
     for (const name of names) {
-      const m = STAGED.exec(name);
-      if (!m) continue;
+      if (!STAGED.test(name)) continue;
       const file = path.join(dir, name);
       const info = await stat(file).catch(() => undefined);
-      if (!info) continue;
-      const [space, pid, start] = [m[2], Number(m[3]), Number(m[4])];
-      const stale = space === PID_SPACE ? !processAlive(pid, start) : now - info.mtimeMs > FOREIGN_STALE_MS;
-      if (!stale) continue;
+      if (!info || !isStaleStaging(name, info.mtimeMs, now)) continue;
       await rm(file, { recursive: true, force: true });
       removed.push(file);
     }

@@ -4,6 +4,7 @@
  * from scratch or exported as a config. Re-defining a step for the same dataset key replaces it; a
  * definition that fails validation or execution records nothing and keeps the earlier one.
  */
+import { objectCacheDirOf } from '../storage/cache-dir.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,7 +85,7 @@ export class NotebookSession {
     // 20 sample rows: the step's own measurement is the preview a magic shows, with no second query.
     // What a function step logs is a step_log event of the step running now.
     this.#runner = new DuckDBStepRunner({
-      pipeline, engine, runId: 'notebook', tmpDir, sampleRows: PREVIEW_ROWS,
+      pipeline, engine, runId: 'notebook', tmpDir, sampleRows: PREVIEW_ROWS, objectCacheDir: objectCacheDirOf(path.join(baseDir, '.odibi')),
       log: (step, message) => this.#bus?.emit({ type: 'step_log', step, message }),
     });
   }

@@ -1,10 +1,13 @@
 /** connect: opens a named connection (DuckDB file, SQLite file, PostgreSQL URL) for the run. */
 import { openConnection } from '../engine/connections.js';
 import { StepError } from '../errors.js';
-import { resolvePath, type StepHandler } from './context.js';
+import { resolvePath, type StepContext, type StepHandler } from './context.js';
+import { connectUri, isObjectConnect, locate } from '../storage/locate.js';
+import { asStepError } from './step-error.js';
 
 export const runConnect: StepHandler = async (ctx) => {
   const { step } = ctx;
+  if (isObjectConnect(step)) return checkObjectStore(ctx);
   const target = resolvePath(ctx.pipeline, step.value);
   try {
     const connection = await openConnection({
@@ -21,3 +24,21 @@ export const runConnect: StepHandler = async (ctx) => {
     });
   }
 };
+
+/**
+ * An object-store connection is configuration (steps build their clients from it); connecting
+ * checks now that the bucket or container is there and the credentials may list it, so a wrong
+ * endpoint or key fails at this step, not halfway through the run.
+ */
+async function checkObjectStore(ctx: StepContext): Promise<void> {
+  const { step } = ctx;
+  try {
+    const loc = await locate(ctx.pipeline, { ...step, params: { ...step.params, connection: step.name } }, connectUri(step));
+    if (!loc) return;
+    const prefix = loc.key === '' || loc.key.endsWith('/') ? loc.key : `${loc.key}/`;
+    for await (const _ of loc.store.list(prefix)) break;
+    ctx.log(`${loc.uri}: reachable`);
+  } catch (err) {
+    throw asStepError(step.name, err);
+  }
+}

@@ -29,6 +29,8 @@ export interface StepContext {
   readonly signal: AbortSignal;
   /** Scratch folder of the run (downloads and the like), removed at its end. */
   readonly tmpDir: string;
+  /** Where objects read from S3 or Azure are kept between runs, by ETag (storage/read-cache.ts). */
+  readonly objectCacheDir: string;
   /** A temp file that replaces `finalPath` when the run commits. */
   stage(finalPath: string): Promise<StagedFile>;
   /** Registers a write that becomes visible when the run commits. */

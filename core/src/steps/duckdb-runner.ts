@@ -19,6 +19,7 @@ import type { BatchContext } from './batch-input.js';
 import type { StepContext } from './context.js';
 import { HANDLERS } from './index.js';
 import { preloadFunction } from './load-function.js';
+import { defaultObjectCacheDir } from '../storage/cache-dir.js';
 
 export interface RunnerOptions {
   pipeline: Pipeline;
@@ -34,6 +35,8 @@ export interface RunnerOptions {
   cache?: StepCache;
   /** Datasets to define as views rather than store (see graph/fusion.ts). */
   fusion?: Fusion;
+  /** Local copies of objects read from S3 or Azure (default: odibi-objects in the system temp folder). */
+  objectCacheDir?: string;
 }
 
 export class DuckDBStepRunner implements StepRunner {
@@ -82,7 +85,7 @@ export class DuckDBStepRunner implements StepRunner {
     signal.addEventListener('abort', onAbort);
     const inlined = this.#o.fusion?.inlined;
     const ctx: StepContext = {
-      step, pipeline, runId, session, signal, tmpDir,
+      step, pipeline, runId, session, signal, tmpDir, objectCacheDir: this.#o.objectCacheDir ?? defaultObjectCacheDir(),
       produce: async (key, selectSql, inputs) => {
         if (inlined?.has(key)) this.#views.set(key, await session.defineView(key, selectSql, inputs));
         else await session.materializeWithSnapshot(key, selectSql, inputs ?? {}, this.#o.sampleRows ?? 5);

@@ -12,6 +12,9 @@ import { isUrl, onlyOutput, resolvePath, type StepContext, type StepHandler } fr
 import { formatOf, readerFor } from './formats.js';
 import { runFunctionStep } from './function-step.js';
 import type { BatchInput } from './batch-input.js';
+import { locate } from '../storage/locate.js';
+import { localCopies } from '../storage/read-cache.js';
+import { asStepError } from './step-error.js';
 
 export const runIngest: StepHandler = async (ctx) => {
   const { step } = ctx;
@@ -45,6 +48,18 @@ async function ingestFile(ctx: StepContext, key: string): Promise<void> {
   const { step } = ctx;
   const options = (step.params.options ?? {}) as Record<string, unknown>;
   const format = formatOf(step.name, step.value, step.params.format);
+  const reader = readerFor(format);
+  const loc = await locate(ctx.pipeline, step).catch((err) => { throw asStepError(step.name, err); });
+  if (loc) {
+    // Local copies, fetched only when the object changed (by ETag); several objects read as one.
+    const copies = await localCopies(loc, ctx.objectCacheDir, ctx.signal).catch((err) => { throw asStepError(step.name, err); });
+    const fetched = copies.filter((c) => c.fetched).length;
+    ctx.log(`${loc.uri}: ${copies.length} object${copies.length === 1 ? '' : 's'}, ${fetched} fetched, ${copies.length - fetched} unchanged in the cache`);
+    const list = copies.length === 1 ? str(copies[0].file) : `[${copies.map((c) => str(c.file)).join(', ')}]`;
+    const args = namedArgs({ ...reader.defaults, ...(copies.length > 1 && format !== 'parquet' ? { union_by_name: true } : {}), ...options });
+    await ctx.produce(key, `SELECT * FROM ${reader.fn}(${list}${args})`);
+    return;
+  }
   let source = resolvePath(ctx.pipeline, step.value);
   if (isUrl(source)) {
     source = await download(ctx, source);
@@ -53,7 +68,6 @@ async function ingestFile(ctx: StepContext, key: string): Promise<void> {
       throw new StepError(step.name, `input file not found: ${source}`, { hint: `paths are relative to the config folder ${ctx.pipeline.baseDir}` });
     }
   }
-  const reader = readerFor(format);
   const args = namedArgs({ ...reader.defaults, ...options });
   await ctx.produce(key, `SELECT * FROM ${reader.fn}(${str(source)}${args})`);
 }

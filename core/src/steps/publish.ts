@@ -5,7 +5,7 @@
 import { StepError } from '../errors.js';
 import { datasetTable } from '../engine/duckdb-engine.js';
 import { jsonSafeRow } from '../engine/values.js';
-import { firstInput, resolvePath, type StepContext, type StepHandler } from './context.js';
+import { firstInput, type StepContext, type StepHandler } from './context.js';
 import { modeOf, writeDatasetFile } from './write-file.js';
 
 export const runPublish: StepHandler = async (ctx) => {
@@ -13,7 +13,7 @@ export const runPublish: StepHandler = async (ctx) => {
   const { key } = firstInput(step);
   if (typeof step.params.url === 'string' || step.type === 'api') return postRows(ctx, key);
   const rows = await ctx.session.count(key);
-  await writeDatasetFile(ctx, key, resolvePath(ctx.pipeline, step.value), modeOf(ctx));
+  await writeDatasetFile(ctx, key, step.value, modeOf(ctx));
   return { rowsWritten: rows };
 };
 

@@ -8,7 +8,11 @@ import path from 'node:path';
 import { StepError } from '../errors.js';
 import { copyOptions } from '../engine/sql.js';
 import { partName } from '../shared/part-name.js';
-import type { StepContext } from './context.js';
+import { rm } from 'node:fs/promises';
+import { resolvePath, type StepContext } from './context.js';
+import { locate, onObjectStore } from '../storage/locate.js';
+import { uploadStaged } from '../storage/staged-object.js';
+import { asStepError } from './step-error.js';
 import { EXTENSIONS, formatOf, writerOptions, type FileFormat } from './formats.js';
 
 export type Mode = 'overwrite' | 'append';
@@ -19,14 +23,35 @@ export function modeOf(ctx: StepContext): Mode {
   return m;
 }
 
+/**
+ * Writes dataset `key` to `target`: the step's value, a path (relative to the config) or an object
+ * on S3 or Azure (a URI, or a key under the step's object-store connection). Returns where the
+ * file lands at commit.
+ */
 export async function writeDatasetFile(ctx: StepContext, key: string, target: string, mode: Mode): Promise<string> {
   const { step } = ctx;
   const format: FileFormat = formatOf(step.name, target, step.params.format, mode === 'append' ? 'parquet' : undefined);
   // In a stream, a part is named by its batch: a replayed batch replaces its own part, never adds one.
   const part = ctx.batch ? partName(ctx.batch.id, EXTENSIONS[format]) : `part-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}${EXTENSIONS[format]}`;
-  const finalPath = mode === 'append' ? path.join(target, part) : target;
+  const options = copyOptions({ ...writerOptions(format), ...((step.params.options ?? {}) as Record<string, unknown>) });
+  if (onObjectStore(ctx.pipeline, step, target)) {
+    const loc = await locate(ctx.pipeline, step, mode === 'append' ? `${target.replace(/\/+$/, '')}/${part}` : target).catch((err) => { throw asStepError(step.name, err); });
+    if (!loc) throw new StepError(step.name, `'${target}' is not on an object store`);
+    // DuckDB writes a local file; it goes up under a staging key and lands on the target at commit.
+    const local = path.join(ctx.tmpDir, `${randomUUID()}${EXTENSIONS[format]}`);
+    await ctx.session.copyTo(key, local, options);
+    try {
+      ctx.addStaged(await uploadStaged(loc, local, ctx.runId, ctx.signal));
+    } catch (err) {
+      throw asStepError(step.name, err);
+    } finally {
+      await rm(local, { force: true });
+    }
+    return loc.uri;
+  }
+  const resolved = resolvePath(ctx.pipeline, target);
+  const finalPath = mode === 'append' ? path.join(resolved, part) : resolved;
   const staged = await ctx.stage(finalPath);
-  const options = { ...writerOptions(format), ...((step.params.options ?? {}) as Record<string, unknown>) };
-  await ctx.session.copyTo(key, staged.tempPath, copyOptions(options));
+  await ctx.session.copyTo(key, staged.tempPath, options);
   return finalPath;
 }

@@ -29,7 +29,7 @@ export interface RunCommandOptions {
 export async function runCommand(config: string, o: RunCommandOptions): Promise<number> {
   try {
     // The same dry run as `odibi validate`, before anything runs: every problem at once, exit 2.
-    const { pipeline, warnings, problems } = await checkConfig(config, { project: o.project, only: o.only, skip: o.skip, cacheDir: cacheOf(o.stateDir, config, 'typecheck'), dryRunCache: cacheOf(o.stateDir, config, 'dry-run') });
+    const { pipeline, warnings, problems } = await checkConfig(config, { project: o.project, only: o.only, skip: o.skip, cacheDir: cacheOf(o.stateDir, config, 'typecheck'), dryRunCache: cacheOf(o.stateDir, config, 'dry-run'), objectCacheDir: cacheOf(o.stateDir, config, 'objects') });
     if (problems.length) throw new ConfigError(problems, pipeline.file);
     if (o.explain) {
       const plan = createPlan(pipeline, { only: o.only, skip: o.skip });
@@ -60,6 +60,6 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
 }
 
 /** Type-check results and passed dry runs are kept in the state dir, beside run records. */
-function cacheOf(stateDir: string | undefined, config: string, kind: 'typecheck' | 'dry-run'): string {
+function cacheOf(stateDir: string | undefined, config: string, kind: 'typecheck' | 'dry-run' | 'objects'): string {
   return path.join(stateDir ? path.resolve(stateDir) : path.join(path.dirname(path.resolve(config)), '.odibi'), 'cache', kind);
 }

@@ -4,7 +4,9 @@
  * that does not parse or bind to its inputs' columns, function modules that do not compile,
  * export or type-check). Writes nothing.
  */
+import path from 'node:path';
 import { checkConfig } from '../../check/check-config.js';
+import { objectCacheDirOf } from '../../storage/cache-dir.js';
 import { createPlan } from '../../graph/plan.js';
 import { LAYERS } from '../../config/model.js';
 import { ConfigError } from '../../errors.js';
@@ -13,7 +15,7 @@ import { painter, plural } from '../format.js';
 
 export async function validateCommand(config: string, o: { project?: string; json?: boolean }): Promise<number> {
   try {
-    const { pipeline, warnings, problems, notes } = await checkConfig(config, { project: o.project });
+    const { pipeline, warnings, problems, notes } = await checkConfig(config, { project: o.project, objectCacheDir: objectCacheDirOf(path.join(path.dirname(path.resolve(config)), '.odibi')) });
     if (problems.length) throw new ConfigError(problems, pipeline.file);
     const plan = createPlan(pipeline);
     if (o.json) {

@@ -1,0 +1,49 @@
+/**
+ * Atomic outputs on object stores. A step's file is written locally, then uploaded under a hidden
+ * staging key beside its target (the same `.name.<run>.<pid space>.<pid>.<start>.<seq>.odibi-tmp`
+ * names local staging uses, which no `*.parquet` glob matches). At commit a server-side copy puts
+ * it at the target in one step (readers see the old object or the new one), and the staging object
+ * is deleted; on rollback it is only deleted. A run killed before commit leaves the target as it
+ * was and a staging object that the next run's sweep removes.
+ */
+import type { StagedAction } from '../engine/staging.js';
+import { isStaleStaging, stagingName } from '../engine/staging.js';
+import type { ObjectLocation } from './locate.js';
+import { joinKey, splitKey, withKey } from './uri.js';
+
+export async function uploadStaged(loc: ObjectLocation, localFile: string, runId: string, signal?: AbortSignal): Promise<StagedAction> {
+  const { dir, base } = splitKey(loc.key);
+  const staging = joinKey(dir, stagingName(base, runId));
+  await loc.store.upload(staging, localFile, {}, signal);
+  return {
+    target: loc.uri,
+    commit: async () => {
+      await loc.store.copy(staging, loc.key);
+      await loc.store.delete(staging).catch(() => undefined);
+    },
+    rollback: () => loc.store.delete(staging),
+  };
+}
+
+/**
+ * Removes the staging objects that runs which are gone left in `folders` (keys of folders, each
+ * with its store). Returns the URIs removed.
+ */
+export async function sweepStagedObjects(folders: Iterable<ObjectLocation>, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  const seen = new Set<string>();
+  for (const f of folders) {
+    const prefix = f.key === '' || f.key.endsWith('/') ? f.key : `${f.key}/`;
+    const id = `${f.store.label}/${prefix}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    // Only the folder's own entries: staging names start with a dot right after the prefix.
+    for await (const o of f.store.list(`${prefix}.`)) {
+      const name = o.key.slice(prefix.length);
+      if (name.includes('/') || !isStaleStaging(name, o.lastModified?.getTime() ?? now, now)) continue;
+      await f.store.delete(o.key);
+      removed.push(withKey(f.uri, o.key));
+    }
+  }
+  return removed;
+}
