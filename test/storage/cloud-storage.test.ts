@@ -191,6 +191,20 @@ describe.each(BACKENDS)('cloud storage on %s', (_label, start) => {
     expect(run.stdout).not.toContain(b.connect.secret);
   }, 120_000);
 
+  it('keeps Hive partition folders: a glob over year=…/ keys gets the year column', async () => {
+    const dir = await tempDir();
+    await b.put('hive/year=2023/a.csv', 'n\n1\n2\n');
+    await b.put('hive/year=2024/a.csv', 'n\n3\n');
+    await b.put('hive/year=2024/', '');
+    const cfg = await writePipeline(dir, [
+      { layer: 'ingest', name: 'events', value: b.uri('hive/**/*.csv'), params: { options: { hive_partitioning: true } }, outputs: { data: 'e' } },
+      { layer: 'transform', name: 'by_year', value: 'SELECT year::INT AS year, sum(n)::INT AS n FROM e GROUP BY ALL ORDER BY year', inputs: { e: 'e' }, outputs: { data: 'y' } },
+    ]);
+    const r = await odibi(['run', cfg, '--json'], { cwd: dir, env: b.env() });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(events(r.stdout).find((e) => e.type === 'step_success' && e.step === 'by_year')?.outputs?.[0]?.sample).toEqual([{ year: 2023, n: 3 }, { year: 2024, n: 3 }]);
+  }, 60_000);
+
   it('reads an unchanged object from the cache: a second run makes no GET', async () => {
     const dir = await tempDir();
     await b.put('cache/numbers.csv', `n\n${Array.from({ length: 1000 }, (_, i) => i).join('\n')}\n`);
@@ -320,6 +334,14 @@ describe.each(BACKENDS)('cloud storage on %s', (_label, start) => {
     expect(noBucket.stderr).toMatch(/no-such-(bucket|container)\/x\.csv: (bucket|container) 'no-such-(bucket|container)' does not exist/);
     expect(noBucket.stderr).toMatch(/hint: create the (bucket|container)/);
 
+    // An output whose bucket is missing fails the check too, before any step runs.
+    const noOutBucket = await odibi(['validate', await writePipeline(dir, [
+      { layer: 'ingest', name: 'numbers', type: 'sql', value: 'SELECT 1 AS n', outputs: { data: 'n' } },
+      { layer: 'store', name: 'save_n', value: b.name === 's3' ? 's3://no-such-bucket/out/n.parquet' : 'az://no-such-container/out/n.parquet', inputs: { data: 'n' } },
+    ])], { cwd: dir, env: b.env() });
+    expect(noOutBucket.code).toBe(2);
+    expect(noOutBucket.stderr).toMatch(/step 'save_n'.*does not exist/);
+
     const missing = await odibi(['run', await cfg(b.uri('errors/nope.csv'))], { cwd: dir, env: b.env() });
     expect(missing.code).not.toBe(0);
     expect(missing.stderr + missing.stdout).toMatch(/object not found: .*errors\/nope\.csv/);
@@ -335,4 +357,31 @@ describe.each(BACKENDS)('cloud storage on %s', (_label, start) => {
     expect(unreachable.stderr).toMatch(/step 'read_x'/);
     expect(unreachable.stderr).toMatch(/hint: cannot reach the (S3|blob) endpoint/);
   }, 120_000);
+});
+
+describe('odibi_core v1 Azure connect step (Azurite)', () => {
+  it('runs unchanged: type azure_blob, account_name, account_key, container', async () => {
+    const server = await startAzurite();
+    try {
+      const container = BlobServiceClient.fromConnectionString(server.connectionString).getContainerClient('v1data');
+      await container.create();
+      await container.getBlockBlobClient('in/sales.csv').upload('id,amount\n1,10\n2,32\n', 22);
+      const dir = await tempDir();
+      const cfg = await writePipeline(dir, [
+        { layer: 'connect', name: 'azure_blob', value: 'azure_blob', params: { type: 'azure_blob', account_name: server.account, account_key: '${env:V1_ACCOUNT_KEY}', container: 'v1data', endpoint: server.blobEndpoint } },
+        { layer: 'ingest', name: 'sales', value: 'in/sales.csv', params: { connection: 'azure_blob' }, outputs: { data: 'sales' }, depends_on: ['azure_blob'] },
+        { layer: 'store', name: 'save', value: 'out/total.json', params: { connection: 'azure_blob', format: 'json' }, inputs: { data: 'sales' } },
+      ]);
+      const env = { V1_ACCOUNT_KEY: server.accountKey, AZURE_STORAGE_CONNECTION_STRING: '' };
+      const check = await odibi(['validate', cfg], { cwd: dir, env });
+      expect(check.code, check.stdout + check.stderr).toBe(0);
+      expect(check.stdout + check.stderr).not.toMatch(/unknown param/);
+      const r = await odibi(['run', cfg], { cwd: dir, env });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const rows = JSON.parse((await container.getBlobClient('out/total.json').downloadToBuffer()).toString('utf8'));
+      expect(rows.map((x: { amount: number }) => Number(x.amount))).toEqual([10, 32]);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });

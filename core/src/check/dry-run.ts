@@ -7,7 +7,7 @@
  * (a function, an API, a connection), column checks stop with a note. Nothing is written and no
  * row is read beyond the sniffing.
  */
-import { connectUri, isObjectConnect, locate, onObjectStore } from '../storage/locate.js';
+import { connectUri, isObjectConnect, locate, onObjectStore, type ObjectLocation } from '../storage/locate.js';
 import { localCopies } from '../storage/read-cache.js';
 import { defaultObjectCacheDir } from '../storage/cache-dir.js';
 import { access } from 'node:fs/promises';
@@ -165,6 +165,12 @@ async function checkStep(
     case 'connect':
       if (isObjectConnect(step)) await checkObjectConnect(step, pipeline, report);
       return [];
+    case 'store':
+    case 'publish':
+      // An output on a store: its bucket is there and the credentials may list it (a write that
+      // would fail only after all the compute fails here).
+      if (typeof step.params.url !== 'string' && step.type !== 'api' && onObjectStore(pipeline, step)) await checkObjectFolder(step, pipeline, report);
+      return [];
     default:
       return [];
   }
@@ -225,8 +231,17 @@ async function sniffObjects(step: StepConfig, pipeline: Pipeline, session: Sessi
 
 /** An object-store connection reaches its bucket or container with its credentials. */
 async function checkObjectConnect(step: StepConfig, pipeline: Pipeline, report: Report): Promise<void> {
+  await listable(() => locate(pipeline, { ...step, params: { ...step.params, connection: step.name } }, connectUri(step)), report);
+}
+
+/** A store or publish target's folder on an object store can be listed. */
+async function checkObjectFolder(step: StepConfig, pipeline: Pipeline, report: Report): Promise<void> {
+  await listable(() => locate(pipeline, step, step.value.replace(/[^/]*\/*$/, '')), report);
+}
+
+async function listable(where: () => Promise<ObjectLocation | undefined>, report: Report): Promise<void> {
   try {
-    const loc = await locate(pipeline, { ...step, params: { ...step.params, connection: step.name } }, connectUri(step));
+    const loc = await where();
     if (!loc) return;
     const prefix = loc.key === '' || loc.key.endsWith('/') ? loc.key : `${loc.key}/`;
     for await (const _ of loc.store.list(prefix)) break;

@@ -13,7 +13,17 @@ export const FORMAT_ALIASES: Readonly<Record<string, 'csv' | 'parquet' | 'json' 
   csv: 'csv', tsv: 'csv', parquet: 'parquet', json: 'json', ndjson: 'ndjson', jsonl: 'ndjson',
 };
 export const WRITE_MODES = ['overwrite', 'append'] as const;
-export const CONNECTION_TYPES = ['duckdb', 'sqlite', 'postgres'] as const;
+export const CONNECTION_TYPES = ['duckdb', 'sqlite', 'postgres', 's3', 'azure', 'azure_blob', 'adls'] as const;
+
+const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+/** What an object-store connect step (S3, Azure Blob) takes: storage/locate.ts reads them. */
+const OBJECT_STORE: Record<string, Check> = {
+  endpoint: (v) => string(v), endpoint_url: (v) => string(v), region: (v) => string(v), profile: (v) => string(v),
+  access_key_id: (v) => string(v), aws_access_key_id: (v) => string(v), secret_access_key: (v) => string(v), aws_secret_access_key: (v) => string(v),
+  session_token: (v) => string(v), force_path_style: (v) => boolean(v),
+  connection_string: (v) => string(v), account: (v) => string(v), account_name: (v) => string(v), account_key: (v) => string(v),
+  sas_token: (v) => string(v), sas: (v) => string(v), account_url: (v) => string(v), container: (v) => string(v), bucket: (v) => string(v),
+};
 
 /** Reader options (DuckDB's and pandas') that v1 configs wrote straight into params. */
 const READER_OPTIONS = new Set(['header', 'delimiter', 'delim', 'sep', 'quote', 'quotechar', 'escape', 'escapechar', 'skip', 'skiprows', 'columns', 'types', 'dtype', 'names', 'encoding', 'compression', 'nullstr', 'na_values', 'dateformat', 'timestampformat', 'all_varchar', 'sample_size', 'auto_detect', 'union_by_name', 'hive_partitioning', 'filename', 'parse_dates', 'usecols', 'index_col']);
@@ -46,12 +56,12 @@ export function knownParams(layer: Layer, type: StepType): Record<string, Check>
   if (type === 'function') return undefined;
   switch (layer) {
     case 'connect':
-      return { ...COMMON, type: oneOf(CONNECTION_TYPES) };
+      return { ...COMMON, type: oneOf(CONNECTION_TYPES), ...OBJECT_STORE };
     case 'ingest':
       if (type === 'sql') return { ...COMMON, connection: string };
       if (type === 'api') return { ...COMMON, url: string, records_path: (v) => (typeof v === 'string' ? undefined : 'must be a string like "data.items"'), headers: strings };
       // params.stream has its own schema (stream/spec.ts).
-      return { ...COMMON, ...FILE_READ, stream: object };
+      return { ...COMMON, ...FILE_READ, stream: object, connection: string };
     case 'transform':
       return { ...COMMON };
     case 'store':

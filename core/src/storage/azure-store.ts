@@ -7,8 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { AnonymousCredential, BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
-import { StorageError, type ObjectInfo, type ObjectStore, type StorageProblem, type WriteConditions } from './object-store.js';
-import { PART_SIZE } from './s3-store.js';
+import { PART_SIZE, StorageError, type ObjectInfo, type ObjectStore, type StorageProblem, type WriteConditions } from './object-store.js';
 
 export interface AzureOptions {
   container: string;
@@ -29,17 +28,24 @@ const CLIENT_OPTIONS = { retryOptions: { maxTries: 3, retryDelayInMs: 300, maxRe
 
 export class AzureStore implements ObjectStore {
   readonly label: string;
+  readonly id: string;
   readonly #container: ContainerClient;
   readonly #where: string;
 
   private constructor(container: ContainerClient, name: string, where: string) {
     this.#container = container;
     this.label = `az://${name}`;
-    this.#where = where;
+    // Never the query string: a SAS token would end up in messages and run records.
+    const url = new URL(where);
+    this.#where = `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+    this.id = `${this.label}@${this.#where}`;
   }
 
   static async create(o: AzureOptions): Promise<AzureStore> {
-    const connectionString = o.connectionString ?? (!o.account && !o.endpoint ? process.env.AZURE_STORAGE_CONNECTION_STRING || undefined : undefined);
+    const fromEnv = process.env.AZURE_STORAGE_CONNECTION_STRING || undefined;
+    // The environment's connection string serves a URI that names no account, or names its account.
+    const envAccount = fromEnv && /(?:^|;)AccountName=([^;]+)/i.exec(fromEnv)?.[1];
+    const connectionString = o.connectionString ?? (!o.endpoint && (!o.account || o.account === envAccount) ? fromEnv : undefined);
     if (connectionString) {
       const service = BlobServiceClient.fromConnectionString(connectionString, CLIENT_OPTIONS);
       return new AzureStore(service.getContainerClient(o.container), o.container, service.url);
@@ -130,6 +136,14 @@ export class AzureStore implements ObjectStore {
     }
   }
 
+  async touch(key: string): Promise<void> {
+    try {
+      await this.#container.getBlobClient(key).setMetadata({ odibitouched: new Date().toISOString().replace(/\D/g, '') });
+    } catch (err) {
+      throw this.#error(err, key);
+    }
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await this.#container.getBlobClient(key).deleteIfExists();
@@ -169,7 +183,7 @@ export class AzureStore implements ObjectStore {
       problem = 'not-found';
     } else if (status === 412 || code === 'ConditionNotMet' || code === 'BlobAlreadyExists' || (status === 409 && /exists/i.test(code))) {
       problem = 'precondition';
-    } else if (status === 403 || status === 401 || /AuthenticationFailed|AuthorizationFailure|CredentialUnavailable|ClientAuthenticationError/i.test(`${code} ${message} ${(err as Error)?.name}`)) {
+    } else if (status === 403 || status === 401 || /AuthenticationFailed|AuthorizationFailure|CredentialUnavailable|ClientAuthenticationError|AuthenticationError|AuthenticationRequired/i.test(`${code} ${message} ${(err as Error)?.name}`)) {
       problem = 'denied';
       hint = 'check the credentials: the connect step\'s connection_string, account_key or sas_token, AZURE_STORAGE_CONNECTION_STRING, or the identity DefaultAzureCredential signs in with';
     } else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|REQUEST_SEND_ERROR/i.test(`${code} ${message}`)) {

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 export function defaultObjectCacheDir(): string {
-  return process.env.ODIBI_OBJECT_CACHE || path.join(os.tmpdir(), 'odibi-objects');
+  // One per user: another user's copies are neither readable nor to be trusted.
+  return process.env.ODIBI_OBJECT_CACHE || path.join(os.tmpdir(), `odibi-objects-${os.userInfo().uid}`);
 }
 
 /** The object cache of a state folder (`.odibi/cache/objects`). */

@@ -27,7 +27,7 @@ export interface StoreSettings {
   [name: string]: unknown;
 }
 
-const STORE_TYPES = new Set(['s3', 'azure', 'azure_blob', 'az', 'abfss', 'adls']);
+const STORE_TYPES = new Set(['s3', 'azure', 'azure_blob', 'adls']);
 
 /** The connect step `name`, if it declares an object store. */
 export function objectConnection(pipeline: Pipeline, name: unknown): StepConfig | undefined {
@@ -107,6 +107,6 @@ async function create(uri: ObjectUri, s: StoreSettings): Promise<ObjectStore> {
     account: text(s.account) ?? text(s.account_name) ?? uri.account,
     accountKey: text(s.account_key),
     sasToken: text(s.sas_token) ?? text(s.sas),
-    endpoint: text(s.endpoint) ?? text(s.account_url),
+    endpoint: text(s.endpoint) ?? text(s.account_url) ?? (uri.account && uri.blobHost ? `https://${uri.blobHost}` : undefined),
   });
 }

@@ -20,9 +20,14 @@ export interface WriteConditions {
   ifMatch?: string;
 }
 
+/** Objects at least this big go up in parts (and parts are this big). */
+export const PART_SIZE = 8 * 1024 * 1024;
+
 export interface ObjectStore {
   /** `s3://bucket` or `az://container`: how messages name the store. */
   readonly label: string;
+  /** The label plus the endpoint or account: two stores with one bucket name stay apart in caches. */
+  readonly id: string;
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Streams the object into `file` (created or replaced); fails if its ETag is no longer `etag`. */
   download(key: string, file: string, etag?: string, signal?: AbortSignal): Promise<ObjectInfo>;
@@ -33,6 +38,8 @@ export interface ObjectStore {
   /** Server-side copy, replacing `to` in one step (readers see the old object or the new one). */
   copy(from: string, to: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Refreshes the object's last-modified time (a live run's staging object, against sweeps). */
+  touch(key: string): Promise<void>;
   /** Every object under `prefix`, page by page. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
 }

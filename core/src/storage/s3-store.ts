@@ -15,7 +15,7 @@ import {
   S3Client, S3ServiceException, type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { StorageError, type ObjectInfo, type ObjectStore, type StorageProblem, type WriteConditions } from './object-store.js';
+import { PART_SIZE, StorageError, type ObjectInfo, type ObjectStore, type StorageProblem, type WriteConditions } from './object-store.js';
 
 export interface S3Options {
   bucket: string;
@@ -28,13 +28,14 @@ export interface S3Options {
   profile?: string;
 }
 
-/** Objects at least this big go up in parts (and parts are this big). */
-export const PART_SIZE = 8 * 1024 * 1024;
+/** Network failures: the endpoint is wrong or the server is down. */
+const ERRNO = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|socket hang up|getaddrinfo/i;
 
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^W\//, '').replace(/"/g, '');
 
 export class S3Store implements ObjectStore {
   readonly label: string;
+  readonly id: string;
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #endpoint: string;
@@ -44,9 +45,14 @@ export class S3Store implements ObjectStore {
     this.label = `s3://${options.bucket}`;
     const endpoint = options.endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined);
     this.#endpoint = endpoint ?? 'AWS';
+    this.id = `${this.label}@${this.#endpoint}`;
+    // Without a region here the SDK reads it from the environment or the profile (~/.aws/config);
+    // an S3-compatible server ignores it, so one is made up only for a custom endpoint.
+    const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (endpoint ? 'us-east-1' : undefined));
     const config: S3ClientConfig = {
-      // The SDK has no default region; S3-compatible servers ignore it, and AWS redirects.
-      region: options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1'),
+      ...(region ? { region } : {}),
+      // A bucket in another region answers 301; the SDK follows it to the right one.
+      followRegionRedirects: true,
       ...(endpoint ? { endpoint, forcePathStyle: options.forcePathStyle ?? true } : options.forcePathStyle ? { forcePathStyle: true } : {}),
       ...(options.accessKeyId && options.secretAccessKey
         ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey, ...(options.sessionToken ? { sessionToken: options.sessionToken } : {}) } }
@@ -134,6 +140,18 @@ export class S3Store implements ObjectStore {
     }
   }
 
+  async touch(key: string): Promise<void> {
+    try {
+      // Copying an object onto itself with new metadata is S3's only way to renew its date.
+      await this.#client.send(new CopyObjectCommand({
+        Bucket: this.#bucket, Key: key, CopySource: `${this.#bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+        MetadataDirective: 'REPLACE', Metadata: { 'odibi-touched': new Date().toISOString() },
+      }));
+    } catch (err) {
+      throw this.#error(err, key);
+    }
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
@@ -183,7 +201,11 @@ export class S3Store implements ObjectStore {
     } else if (status === 403 || status === 401 || /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|CredentialsProviderError|Could not load credentials/i.test(`${name} ${message}`)) {
       problem = 'denied';
       hint = 'check the credentials: the connect step\'s access_key_id/secret_access_key, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the instance role';
-    } else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|socket hang up|getaddrinfo/i.test(`${code} ${message}`) || (err as { cause?: { code?: string } })?.cause?.code) {
+    } else if (/Region is missing/i.test(message)) {
+      hint = 'set the bucket\'s region: AWS_REGION, the profile\'s region in ~/.aws/config, or the connect step\'s params.region';
+    } else if (status === 301 || /PermanentRedirect|AuthorizationHeaderMalformed/.test(`${name} ${code}`)) {
+      hint = 'the bucket is in another region: set AWS_REGION or the connect step\'s params.region to it';
+    } else if (ERRNO.test(`${code} ${message} ${String((err as { cause?: { code?: unknown } })?.cause?.code ?? '')}`)) {
       problem = 'unreachable';
       hint = `cannot reach the S3 endpoint ${this.#endpoint}; check params.endpoint or AWS_ENDPOINT_URL and that the server is running`;
     }

@@ -14,7 +14,13 @@ import { joinKey, splitKey, withKey } from './uri.js';
 export async function uploadStaged(loc: ObjectLocation, localFile: string, runId: string, signal?: AbortSignal): Promise<StagedAction> {
   const { dir, base } = splitKey(loc.key);
   const staging = joinKey(dir, stagingName(base, runId));
-  await loc.store.upload(staging, localFile, {}, signal);
+  try {
+    await loc.store.upload(staging, localFile, {}, signal);
+  } catch (err) {
+    // An upload cut off by a timeout may still land: nothing else would ever remove it.
+    await loc.store.delete(staging).catch(() => undefined);
+    throw err;
+  }
   return {
     target: loc.uri,
     commit: async () => {
@@ -22,6 +28,8 @@ export async function uploadStaged(loc: ObjectLocation, localFile: string, runId
       await loc.store.delete(staging).catch(() => undefined);
     },
     rollback: () => loc.store.delete(staging),
+    // The run's hourly heartbeat: a sweep from another machine judges staging objects by their date.
+    touch: () => loc.store.touch(staging).catch(() => undefined),
   };
 }
 
@@ -34,15 +42,19 @@ export async function sweepStagedObjects(folders: Iterable<ObjectLocation>, now 
   const seen = new Set<string>();
   for (const f of folders) {
     const prefix = f.key === '' || f.key.endsWith('/') ? f.key : `${f.key}/`;
-    const id = `${f.store.label}/${prefix}`;
+    const id = `${f.store.id}/${prefix}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    // Only the folder's own entries: staging names start with a dot right after the prefix.
-    for await (const o of f.store.list(`${prefix}.`)) {
-      const name = o.key.slice(prefix.length);
-      if (name.includes('/') || !isStaleStaging(name, o.lastModified?.getTime() ?? now, now)) continue;
-      await f.store.delete(o.key);
-      removed.push(withKey(f.uri, o.key));
+    try {
+      // Only the folder's own entries: staging names start with a dot right after the prefix.
+      for await (const o of f.store.list(`${prefix}.`)) {
+        const name = o.key.slice(prefix.length);
+        if (name.includes('/') || !isStaleStaging(name, o.lastModified?.getTime() ?? now, now)) continue;
+        await f.store.delete(o.key);
+        removed.push(withKey(f.uri, o.key));
+      }
+    } catch {
+      // A folder that cannot be listed now is left for a later sweep; the others still are swept.
     }
   }
   return removed;

@@ -5,7 +5,9 @@ describe('object-store URIs', () => {
   it('reads the three forms', () => {
     expect(parseObjectUri('s3://my-bucket/raw/2024/a.csv')).toEqual({ scheme: 's3', bucket: 'my-bucket', key: 'raw/2024/a.csv' });
     expect(parseObjectUri('az://lake/silver/')).toEqual({ scheme: 'az', bucket: 'lake', key: 'silver/' });
-    expect(parseObjectUri('abfss://lake@acct.dfs.core.windows.net/gold/x.parquet')).toEqual({ scheme: 'az', bucket: 'lake', key: 'gold/x.parquet', account: 'acct' });
+    expect(parseObjectUri('abfss://lake@acct.dfs.core.windows.net/gold/x.parquet')).toEqual({ scheme: 'az', bucket: 'lake', key: 'gold/x.parquet', account: 'acct', blobHost: 'acct.blob.core.windows.net' });
+    expect(parseObjectUri('abfss://lake@acct.dfs.core.chinacloudapi.cn/x').blobHost).toBe('acct.blob.core.chinacloudapi.cn');
+    expect(parseObjectUri('az://$web/index.html').bucket).toBe('$web');
     expect(parseObjectUri('s3://bucket')).toEqual({ scheme: 's3', bucket: 'bucket', key: '' });
   });
 

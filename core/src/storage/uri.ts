@@ -15,6 +15,8 @@ export interface ObjectUri {
   key: string;
   /** Azure storage account, when the URI names it (abfss). */
   account?: string;
+  /** The account's blob host (`acct.blob.core.windows.net`, or a sovereign cloud's), from an abfss URI. */
+  blobHost?: string;
 }
 
 const OBJECT_URI = /^(s3|az|abfss?):\/\//i;
@@ -41,15 +43,19 @@ export function parseObjectUri(value: string): ObjectUri {
     return { scheme: 's3', bucket, key };
   }
   let account: string | undefined;
+  let blobHost: string | undefined;
   if (scheme.startsWith('abfs')) {
-    const at = /^([^@]+)@([^.]+)\.(?:dfs|blob)\.[^/]+$/i.exec(bucket);
+    const at = /^([^@]+)@(([^.]+)\.(?:dfs|blob)\.([^/]+))$/i.exec(bucket);
     if (!at) throw new ObjectUriError(`'${value}': expected abfss://container@account.dfs.core.windows.net/path`);
-    [, bucket, account] = at;
+    bucket = at[1];
+    account = at[3];
+    // Data Lake's dfs host and the blob host differ only in that label (sovereign clouds included).
+    blobHost = `${account}.blob.${at[4]}`;
   }
-  if (!/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$/.test(bucket) && bucket !== '$root') {
+  if (!/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?$/.test(bucket) && !['$root', '$web', '$logs'].includes(bucket)) {
     throw new ObjectUriError(`'${value}': '${bucket}' is not a valid Azure container name`, { hint: 'container names are 3-63 characters of lower-case letters, digits and hyphens: az://my-container/path/file.csv' });
   }
-  return { scheme: 'az', bucket, key, ...(account ? { account } : {}) };
+  return { scheme: 'az', bucket, key, ...(account ? { account, blobHost } : {}) };
 }
 
 /** The URI of `key` in the same bucket as `base`, in `base`'s own form. */

@@ -8,6 +8,8 @@
  * A crash anywhere leaves either a committed batch or offsets without a commit; on restart that
  * batch is replayed with the same input and rewrites the same parts, so no row is lost or doubled.
  */
+import { objectCacheDirOf } from '../storage/cache-dir.js';
+import { connectUri, locate, objectConnection, onObjectStore } from '../storage/locate.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { dryRun } from '../check/dry-run.js';
@@ -134,7 +136,7 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
   checkAppendTargets(pipeline);
   const stateDir = path.resolve(options.stateDir ?? defaultStateDir(pipeline));
   // Checked once here, as `odibi run` checks before it runs; batches then skip the check.
-  const { problems } = await dryRun(pipeline, { cacheDir: path.join(stateDir, 'cache', 'typecheck') });
+  const { problems } = await dryRun(pipeline, { cacheDir: path.join(stateDir, 'cache', 'typecheck'), objectCacheDir: objectCacheDirOf(stateDir) });
   if (problems.length) throw new ConfigError(problems, pipeline.file);
   const dir = path.join(stateDir, 'streams', pipeline.name.replace(/[^\w.-]/g, '_'));
   const clock = options.clock ?? systemClock;
@@ -357,12 +359,12 @@ function appendSinks(pipeline: Pipeline): StepConfig[] {
 function checkAppendTargets(pipeline: Pipeline): void {
   const seen = new Map<string, string>();
   for (const s of appendSinks(pipeline)) {
-    if (typeof s.params.connection === 'string') {
+    if (typeof s.params.connection === 'string' && !objectConnection(pipeline, s.params.connection)) {
       throw new StreamError(`step '${s.name}' appends to a table of connection '${s.params.connection}', which a replayed batch would insert twice`, {
         step: s.name, hint: 'in a stream, append to files (a folder of parts named by batch id), or use "mode": "overwrite" for the table',
       });
     }
-    const target = resolvePath(pipeline, s.value);
+    const target = sinkFolderId(pipeline, s);
     const other = seen.get(target);
     if (other) throw new StreamError(`steps '${other}' and '${s.name}' both append to ${target}`, { step: s.name, hint: 'in a stream each append sink needs its own folder (parts are named by batch id)' });
     seen.set(target, s.name);
@@ -375,9 +377,9 @@ function checkAppendTargets(pipeline: Pipeline): void {
  */
 async function checkSinkParts(pipeline: Pipeline, lastKnown: number): Promise<void> {
   for (const s of appendSinks(pipeline)) {
-    if (typeof s.params.connection === 'string') continue;
-    const dir = resolvePath(pipeline, s.value);
-    const names = await readdir(dir).catch(() => [] as string[]);
+    if (typeof s.params.connection === 'string' && !objectConnection(pipeline, s.params.connection)) continue;
+    const dir = sinkFolderId(pipeline, s);
+    const names = await partNames(pipeline, s);
     const beyond = names.map(partIdOf).filter((id): id is number => id !== undefined && id > lastKnown);
     if (beyond.length) {
       throw new StreamError(`${dir} holds parts of batches up to ${Math.max(...beyond)}, but this stream's logs ${lastKnown < 0 ? 'are empty' : `end at batch ${lastKnown}`}`, {
@@ -387,3 +389,24 @@ async function checkSinkParts(pipeline: Pipeline, lastKnown: number): Promise<vo
   }
 }
 
+
+/** An append sink's folder as one string (a local path, or the URI of an object-store prefix). */
+function sinkFolderId(pipeline: Pipeline, s: StepConfig): string {
+  if (!onObjectStore(pipeline, s)) return resolvePath(pipeline, s.value);
+  const conn = objectConnection(pipeline, s.params.connection);
+  const value = s.value.replace(/\/+$/, '');
+  return conn && !/^[a-z0-9]+:\/\//i.test(value) ? `${connectUri(conn).replace(/\/+$/, '')}/${value}` : value;
+}
+
+/** The names in an append sink's folder, local or on an object store (none if it is not there yet). */
+async function partNames(pipeline: Pipeline, s: StepConfig): Promise<string[]> {
+  if (!onObjectStore(pipeline, s)) return readdir(resolvePath(pipeline, s.value)).catch(() => [] as string[]);
+  const loc = await locate(pipeline, s, `${s.value.replace(/\/+$/, '')}/`);
+  if (!loc) return [];
+  const names: string[] = [];
+  for await (const o of loc.store.list(loc.key)) {
+    const name = o.key.slice(loc.key.length);
+    if (!name.includes('/')) names.push(name);
+  }
+  return names;
+}
