@@ -110,6 +110,20 @@ class LegacyWebSocket extends WebSocket {
 const MAX_REMEMBERED = 10_000;
 const BOOT_LIMIT_MS = 60_000;
 
+/** Resolves once the kernel answers kernel_info (asked again every 2 s), or after BOOT_LIMIT_MS. */
+async function answering(kernel: Kernel.IKernelConnection): Promise<void> {
+  const deadline = Date.now() + BOOT_LIMIT_MS;
+  while (Date.now() < deadline) {
+    let timer: NodeJS.Timeout | undefined;
+    const reply = await Promise.race([
+      kernel.requestKernelInfo().catch(() => undefined),
+      new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), 2000); }),
+    ]);
+    clearTimeout(timer);
+    if (reply) return;
+  }
+}
+
 function minutes(ms: number): string {
   const m = Math.round(ms / 60_000);
   return m >= 1 ? `${m} minute${m === 1 ? '' : 's'}` : `${Math.round(ms / 1000)} seconds`;
@@ -313,6 +327,9 @@ export class KernelGateway {
       // Jupyter answers once the new kernel has replied to kernel_info. Requests still pending on
       // the old one are cancelled, and @jupyterlab/services may report that as a failure.
       await kernel.restart().catch(() => undefined);
+      // The restart call can come back (or fail, on a loaded machine) before the new kernel
+      // listens, and a cell sent then is never answered: wait until the kernel answers.
+      await answering(kernel);
     } finally {
       entry.generation++;
       entry.restarting = false;
