@@ -359,6 +359,30 @@ describe.each(BACKENDS)('cloud storage on %s', (_label, start) => {
   }, 120_000);
 });
 
+describe('abfss:// paths (Azurite)', () => {
+  it('reads and writes abfss://container@account.dfs.core.windows.net/… with the account\'s connection string', async () => {
+    const server = await startAzurite();
+    try {
+      const container = BlobServiceClient.fromConnectionString(server.connectionString).getContainerClient('adls');
+      await container.create();
+      await container.getBlockBlobClient('raw/a.csv').upload('id\n1\n2\n', 7);
+      const dir = await tempDir();
+      const uri = (key: string) => `abfss://adls@${server.account}.dfs.core.windows.net/${key}`;
+      const cfg = await writePipeline(dir, [
+        { layer: 'ingest', name: 'read_a', value: uri('raw/a.csv'), outputs: { data: 'a' } },
+        { layer: 'store', name: 'save_a', value: uri('out/a.parquet'), inputs: { data: 'a' } },
+      ]);
+      const r = await odibi(['run', cfg], { cwd: dir, env: { AZURE_STORAGE_CONNECTION_STRING: server.connectionString } });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const file = path.join(dir, 'a.parquet');
+      await writeFile(file, await container.getBlobClient('out/a.parquet').downloadToBuffer());
+      expect(await query(`SELECT id FROM read_parquet('${file}') ORDER BY id`)).toEqual([{ id: 1 }, { id: 2 }]);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
+
 describe('odibi_core v1 Azure connect step (Azurite)', () => {
   it('runs unchanged: type azure_blob, account_name, account_key, container', async () => {
     const server = await startAzurite();

@@ -7,7 +7,7 @@
  * (a function, an API, a connection), column checks stop with a note. Nothing is written and no
  * row is read beyond the sniffing.
  */
-import { connectUri, isObjectConnect, locate, onObjectStore, type ObjectLocation } from '../storage/locate.js';
+import { isObjectConnect, locate, locateConnection, onObjectStore, probe, type ObjectLocation } from '../storage/locate.js';
 import { localCopies } from '../storage/read-cache.js';
 import { defaultObjectCacheDir } from '../storage/cache-dir.js';
 import { access } from 'node:fs/promises';
@@ -20,7 +20,7 @@ import { describePosition, explainSqlError } from '../sql/errors.js';
 import { readSqlStructure, readSqlStructures, type SqlStructure, type SqlSyntaxError } from '../sql/structure.js';
 import { closest } from '../shared/suggest.js';
 import { isUrl, resolvePath } from '../steps/context.js';
-import { formatOf, readerFor, type FileFormat } from '../steps/formats.js';
+import { formatOf, readerFor, readFilesSql, type FileFormat } from '../steps/formats.js';
 import { checkFunctionModule } from './function-module.js';
 
 export interface DryRunOptions {
@@ -163,13 +163,13 @@ async function checkStep(
       return bindSql(step, session, step.inputs, report, ctx);
     }
     case 'connect':
-      if (isObjectConnect(step)) await checkObjectConnect(step, pipeline, report);
+      if (isObjectConnect(step)) await checkReachable(() => locateConnection(pipeline, step), report);
       return [];
     case 'store':
     case 'publish':
       // An output on a store: its bucket is there and the credentials may list it (a write that
       // would fail only after all the compute fails here).
-      if (typeof step.params.url !== 'string' && step.type !== 'api' && onObjectStore(pipeline, step)) await checkObjectFolder(step, pipeline, report);
+      if (typeof step.params.url !== 'string' && step.type !== 'api' && onObjectStore(pipeline, step)) await checkReachable(() => locate(pipeline, step, step.value.replace(/[^/]*\/*$/, '')), report);
       return [];
     default:
       return [];
@@ -219,32 +219,19 @@ async function sniffObjects(step: StepConfig, pipeline: Pipeline, session: Sessi
     report.problem(firstLine(err), (err as { hint?: string }).hint);
     return undefined;
   }
-  const reader = readerFor(format);
-  const opts = { ...reader.defaults, ...(files.length > 1 && format !== 'parquet' ? { union_by_name: true } : {}), ...((step.params.options ?? {}) as Record<string, unknown>) };
   try {
-    return await session.describeSelect(`SELECT * FROM ${reader.fn}([${files.map(str).join(', ')}]${namedArgs(opts)})`);
+    return await session.describeSelect(readFilesSql(format, files, (step.params.options ?? {}) as Record<string, unknown>));
   } catch (err) {
     report.problem(`cannot read ${step.value} as ${format}: ${firstLine(err)}`, 'check params.format and params.options (DuckDB reader options)');
     return undefined;
   }
 }
 
-/** An object-store connection reaches its bucket or container with its credentials. */
-async function checkObjectConnect(step: StepConfig, pipeline: Pipeline, report: Report): Promise<void> {
-  await listable(() => locate(pipeline, { ...step, params: { ...step.params, connection: step.name } }, connectUri(step)), report);
-}
-
-/** A store or publish target's folder on an object store can be listed. */
-async function checkObjectFolder(step: StepConfig, pipeline: Pipeline, report: Report): Promise<void> {
-  await listable(() => locate(pipeline, step, step.value.replace(/[^/]*\/*$/, '')), report);
-}
-
-async function listable(where: () => Promise<ObjectLocation | undefined>, report: Report): Promise<void> {
+/** An object-store location (a connect step's, an output's folder) can be reached and listed. */
+async function checkReachable(where: () => Promise<ObjectLocation | undefined>, report: Report): Promise<void> {
   try {
     const loc = await where();
-    if (!loc) return;
-    const prefix = loc.key === '' || loc.key.endsWith('/') ? loc.key : `${loc.key}/`;
-    for await (const _ of loc.store.list(prefix)) break;
+    if (loc) await probe(loc);
   } catch (err) {
     report.problem(firstLine(err), (err as { hint?: string }).hint);
   }

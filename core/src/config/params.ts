@@ -15,16 +15,6 @@ export const FORMAT_ALIASES: Readonly<Record<string, 'csv' | 'parquet' | 'json' 
 export const WRITE_MODES = ['overwrite', 'append'] as const;
 export const CONNECTION_TYPES = ['duckdb', 'sqlite', 'postgres', 's3', 'azure', 'azure_blob', 'adls'] as const;
 
-const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
-/** What an object-store connect step (S3, Azure Blob) takes: storage/locate.ts reads them. */
-const OBJECT_STORE: Record<string, Check> = {
-  endpoint: (v) => string(v), endpoint_url: (v) => string(v), region: (v) => string(v), profile: (v) => string(v),
-  access_key_id: (v) => string(v), aws_access_key_id: (v) => string(v), secret_access_key: (v) => string(v), aws_secret_access_key: (v) => string(v),
-  session_token: (v) => string(v), force_path_style: (v) => boolean(v),
-  connection_string: (v) => string(v), account: (v) => string(v), account_name: (v) => string(v), account_key: (v) => string(v),
-  sas_token: (v) => string(v), sas: (v) => string(v), account_url: (v) => string(v), container: (v) => string(v), bucket: (v) => string(v),
-};
-
 /** Reader options (DuckDB's and pandas') that v1 configs wrote straight into params. */
 const READER_OPTIONS = new Set(['header', 'delimiter', 'delim', 'sep', 'quote', 'quotechar', 'escape', 'escapechar', 'skip', 'skiprows', 'columns', 'types', 'dtype', 'names', 'encoding', 'compression', 'nullstr', 'na_values', 'dateformat', 'timestampformat', 'all_varchar', 'sample_size', 'auto_detect', 'union_by_name', 'hive_partitioning', 'filename', 'parse_dates', 'usecols', 'index_col']);
 
@@ -40,6 +30,16 @@ const oneOf = (values: readonly string[]): Check => (v) => {
   if (typeof v === 'string' && values.includes(v.toLowerCase())) return undefined;
   const near = typeof v === 'string' ? closest(v.toLowerCase(), values) : undefined;
   return `${JSON.stringify(v)} is not one of ${values.join(', ')}${near ? `; did you mean '${near}'?` : ''}`;
+};
+
+const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+/** What an object-store connect step (S3, Azure Blob) takes: storage/locate.ts reads them. */
+const OBJECT_STORE: Record<string, Check> = {
+  ...Object.fromEntries([
+    'endpoint', 'endpoint_url', 'region', 'profile', 'access_key_id', 'aws_access_key_id', 'secret_access_key', 'aws_secret_access_key',
+    'session_token', 'connection_string', 'account', 'account_name', 'account_key', 'sas_token', 'sas', 'account_url', 'container', 'bucket',
+  ].map((name) => [name, string])),
+  force_path_style: boolean,
 };
 
 const COMMON: Record<string, Check> = {

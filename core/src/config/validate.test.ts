@@ -367,6 +367,17 @@ describe('params and fields, checked per kind of step', () => {
     expect(warnings[1].hint).toBe('put reader options in params.options, e.g. {"options": {"header": true}}');
   });
 
+  it('knows the params of an object-store connect step (S3, Azure, and v1\'s azure_blob)', () => {
+    // Accepted (validate throws on a problem), and nothing reported as an unknown param.
+    const { warnings } = validate([
+      { layer: 'connect', name: 'lake', value: 's3://b', params: { endpoint: 'http://127.0.0.1:9000', access_key_id: 'k', secret_access_key: 's', region: 'eu-west-1', force_path_style: true } },
+      { layer: 'connect', name: 'blob', value: 'azure_blob', params: { type: 'azure_blob', account_name: 'acct', account_key: 'x', container: 'raw', connection_string: 'c', sas_token: 't' } },
+      ingest('load', 'raw', { params: { connection: 'lake' } }),
+    ]);
+    expect(warnings).toEqual([]);
+    expect(problemsOf([{ layer: 'connect', name: 'lake', value: 's3://b', params: { force_path_style: 'yes' } }]).map((p) => p.message)).toEqual(['params.force_path_style must be true or false']);
+  });
+
   it('checks the types of the params every step takes', () => {
     expect(problemsOf([ingest('load', 'raw', { params: { retries: -1, timeout_ms: 'soon', options: [1] } })]).map((p) => p.message)).toEqual([
       'params.retries must be a number, 0 or more', 'params.timeout_ms must be a number above 0', 'params.options must be a JSON object',

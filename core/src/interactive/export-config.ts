@@ -13,8 +13,7 @@ const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
 function valueIsPath(f: StepFields): boolean {
   const type = typeof f.type === 'string' ? f.type : undefined;
   if (f.layer === 'connect') return true;
-  // A key under an object-store connection is relative to the connection's URI, not to a folder.
-  if (f.layer === 'ingest') return type === 'function' || ((type === undefined || type === 'config_op') && typeof (f.params as Record<string, unknown> | undefined)?.connection !== 'string');
+  if (f.layer === 'ingest') return type === undefined || type === 'config_op' || type === 'function';
   if (f.layer === 'store' || f.layer === 'publish') return typeof (f.params as Record<string, unknown> | undefined)?.connection !== 'string' && type !== 'api';
   return type === 'function';
 }

@@ -2,8 +2,7 @@
 import { openConnection } from '../engine/connections.js';
 import { StepError } from '../errors.js';
 import { resolvePath, type StepContext, type StepHandler } from './context.js';
-import { connectUri, isObjectConnect, locate } from '../storage/locate.js';
-import { asStepError } from './step-error.js';
+import { isObjectConnect, locateConnection, probe } from '../storage/locate.js';
 
 export const runConnect: StepHandler = async (ctx) => {
   const { step } = ctx;
@@ -31,14 +30,8 @@ export const runConnect: StepHandler = async (ctx) => {
  * endpoint or key fails at this step, not halfway through the run.
  */
 async function checkObjectStore(ctx: StepContext): Promise<void> {
-  const { step } = ctx;
-  try {
-    const loc = await locate(ctx.pipeline, { ...step, params: { ...step.params, connection: step.name } }, connectUri(step));
-    if (!loc) return;
-    const prefix = loc.key === '' || loc.key.endsWith('/') ? loc.key : `${loc.key}/`;
-    for await (const _ of loc.store.list(prefix)) break;
-    ctx.log(`${loc.uri}: reachable`);
-  } catch (err) {
-    throw asStepError(step.name, err);
-  }
+  const loc = await locateConnection(ctx.pipeline, ctx.step);
+  if (!loc) return;
+  await probe(loc);
+  ctx.log(`${loc.uri}: reachable`);
 }

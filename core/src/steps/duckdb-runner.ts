@@ -6,7 +6,7 @@
  */
 import type { Pipeline, StepConfig } from '../config/model.js';
 import { explainSqlError } from '../sql/errors.js';
-import { StepError } from '../errors.js';
+import { OdibiError, StepError } from '../errors.js';
 import type { Connection } from '../engine/connections.js';
 import type { DuckDBEngine, Session } from '../engine/duckdb-engine.js';
 import { stageFile, type StagedAction } from '../engine/staging.js';
@@ -180,7 +180,9 @@ function wrap(step: StepConfig, err: unknown, columnsOf: (key: string) => string
   const fused = fusedInputs.length
     ? `${fusedInputs.map((k) => `'${k}'`).join(', ')} ${fusedInputs.length === 1 ? 'was' : 'were'} read inside this step (fused); \`odibi run --no-fuse\` stores every dataset and shows which step's query fails`
     : undefined;
-  const hint = [hintFor(message), fused].filter(Boolean).join('; ') || undefined;
+  // A typed error from below (a store, a connection) already knows what the user should do.
+  const own = err instanceof OdibiError ? err.hint : undefined;
+  const hint = [own ?? hintFor(message), fused].filter(Boolean).join('; ') || undefined;
   return new StepError(step.name, message, { cause: err, hint });
 }
 

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { StepError } from '../errors.js';
 import { FORMAT_ALIASES } from '../config/params.js';
+import { namedArgs, str } from '../engine/sql.js';
 
 export type FileFormat = 'csv' | 'parquet' | 'json' | 'ndjson';
 
@@ -33,6 +34,16 @@ export function readerFor(format: FileFormat): { fn: string; defaults: Record<st
     case 'json': return { fn: 'read_json', defaults: {} };
     case 'ndjson': return { fn: 'read_json', defaults: { format: 'newline_delimited' } };
   }
+}
+
+/**
+ * The query reading `files` in `format`: several files read as one table, CSV and JSON ones by
+ * column name (their columns may come in another order or be missing); `options` win.
+ */
+export function readFilesSql(format: FileFormat, files: readonly string[], options: Readonly<Record<string, unknown>> = {}): string {
+  const reader = readerFor(format);
+  const list = files.length === 1 ? str(files[0]) : `[${files.map(str).join(', ')}]`;
+  return `SELECT * FROM ${reader.fn}(${list}${namedArgs({ ...reader.defaults, ...(files.length > 1 && format !== 'parquet' ? { union_by_name: true } : {}), ...options })})`;
 }
 
 /** COPY ... TO options that write the format. */

@@ -9,12 +9,11 @@ import { StepError } from '../errors.js';
 import { rowsToColumns } from '../engine/js-columns.js';
 import { namedArgs, str } from '../engine/sql.js';
 import { isUrl, onlyOutput, resolvePath, type StepContext, type StepHandler } from './context.js';
-import { formatOf, readerFor } from './formats.js';
+import { formatOf, readerFor, readFilesSql } from './formats.js';
 import { runFunctionStep } from './function-step.js';
 import type { BatchInput } from './batch-input.js';
 import { locate } from '../storage/locate.js';
 import { localCopies } from '../storage/read-cache.js';
-import { asStepError } from './step-error.js';
 
 export const runIngest: StepHandler = async (ctx) => {
   const { step } = ctx;
@@ -49,15 +48,13 @@ async function ingestFile(ctx: StepContext, key: string): Promise<void> {
   const options = (step.params.options ?? {}) as Record<string, unknown>;
   const format = formatOf(step.name, step.value, step.params.format);
   const reader = readerFor(format);
-  const loc = await locate(ctx.pipeline, step).catch((err) => { throw asStepError(step.name, err); });
+  const loc = await locate(ctx.pipeline, step);
   if (loc) {
     // Local copies, fetched only when the object changed (by ETag); several objects read as one.
-    const copies = await localCopies(loc, ctx.objectCacheDir, ctx.signal).catch((err) => { throw asStepError(step.name, err); });
+    const copies = await localCopies(loc, ctx.objectCacheDir, ctx.signal);
     const fetched = copies.filter((c) => c.fetched).length;
     ctx.log(`${loc.uri}: ${copies.length} object${copies.length === 1 ? '' : 's'}, ${fetched} fetched, ${copies.length - fetched} unchanged in the cache`);
-    const list = copies.length === 1 ? str(copies[0].file) : `[${copies.map((c) => str(c.file)).join(', ')}]`;
-    const args = namedArgs({ ...reader.defaults, ...(copies.length > 1 && format !== 'parquet' ? { union_by_name: true } : {}), ...options });
-    await ctx.produce(key, `SELECT * FROM ${reader.fn}(${list}${args})`);
+    await ctx.produce(key, readFilesSql(format, copies.map((c) => c.file), options));
     return;
   }
   let source = resolvePath(ctx.pipeline, step.value);
@@ -80,9 +77,7 @@ async function ingestBatch(ctx: StepContext, key: string, input: BatchInput): Pr
     await ctx.session.materialize(key, `SELECT * FROM ${reader.fn}(${str(input.like)}${namedArgs({ ...reader.defaults, ...input.options })}) LIMIT 0`);
     return;
   }
-  const list = `[${input.files.map(str).join(', ')}]`;
-  const args = namedArgs({ ...reader.defaults, ...input.options, ...(input.files.length > 1 && input.format !== 'parquet' ? { union_by_name: true } : {}) });
-  await ctx.session.materialize(key, `SELECT * FROM ${reader.fn}(${list}${args})`);
+  await ctx.session.materialize(key, readFilesSql(input.format, input.files, input.options));
 }
 
 /** A path or glob matches at least one file. */

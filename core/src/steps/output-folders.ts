@@ -29,10 +29,8 @@ export function outputFolders(pipeline: Pipeline): string[] {
   const folders = new Set<string>();
   for (const step of pipeline.steps) {
     if (!step.value || isUrl(step.value) || onObjectStore(pipeline, step)) continue;
-    const writesFile = ((step.layer === 'store' || step.layer === 'publish') && typeof step.params.connection !== 'string' && typeof step.params.url !== 'string' && step.type !== 'api')
-      // A SQLite file connection is rewritten whole at the end of a run.
-      || step.layer === 'connect';
-    if (!writesFile) continue;
+    // A SQLite file connection is rewritten whole at the end of a run.
+    if (!writesFile(pipeline, step) && step.layer !== 'connect') continue;
     const target = resolvePath(pipeline, step.value);
     folders.add(path.dirname(target));
     // `append` writes part files inside the target folder.

@@ -10,9 +10,8 @@ import { copyOptions } from '../engine/sql.js';
 import { partName } from '../shared/part-name.js';
 import { rm } from 'node:fs/promises';
 import { resolvePath, type StepContext } from './context.js';
-import { locate, onObjectStore } from '../storage/locate.js';
+import { locate } from '../storage/locate.js';
 import { uploadStaged } from '../storage/staged-object.js';
-import { asStepError } from './step-error.js';
 import { EXTENSIONS, formatOf, writerOptions, type FileFormat } from './formats.js';
 
 export type Mode = 'overwrite' | 'append';
@@ -34,23 +33,20 @@ export async function writeDatasetFile(ctx: StepContext, key: string, target: st
   // In a stream, a part is named by its batch: a replayed batch replaces its own part, never adds one.
   const part = ctx.batch ? partName(ctx.batch.id, EXTENSIONS[format]) : `part-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}${EXTENSIONS[format]}`;
   const options = copyOptions({ ...writerOptions(format), ...((step.params.options ?? {}) as Record<string, unknown>) });
-  if (onObjectStore(ctx.pipeline, step, target)) {
-    const loc = await locate(ctx.pipeline, step, mode === 'append' ? `${target.replace(/\/+$/, '')}/${part}` : target).catch((err) => { throw asStepError(step.name, err); });
-    if (!loc) throw new StepError(step.name, `'${target}' is not on an object store`);
+  const dest = mode === 'append' ? `${target.replace(/\/+$/, '')}/${part}` : target;
+  const loc = await locate(ctx.pipeline, step, dest);
+  if (loc) {
     // DuckDB writes a local file; it goes up under a staging key and lands on the target at commit.
     const local = path.join(ctx.tmpDir, `${randomUUID()}${EXTENSIONS[format]}`);
     await ctx.session.copyTo(key, local, options);
     try {
       ctx.addStaged(await uploadStaged(loc, local, ctx.runId, ctx.signal));
-    } catch (err) {
-      throw asStepError(step.name, err);
     } finally {
       await rm(local, { force: true });
     }
     return loc.uri;
   }
-  const resolved = resolvePath(ctx.pipeline, target);
-  const finalPath = mode === 'append' ? path.join(resolved, part) : resolved;
+  const finalPath = resolvePath(ctx.pipeline, dest);
   const staged = await ctx.stage(finalPath);
   await ctx.session.copyTo(key, staged.tempPath, options);
   return finalPath;

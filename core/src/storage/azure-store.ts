@@ -19,6 +19,8 @@ export interface AzureOptions {
   sasToken?: string;
   /** Blob service URL, e.g. http://127.0.0.1:10000/devstoreaccount1; default https://<account>.blob.core.windows.net. */
   endpoint?: string;
+  /** The account's blob host when an abfss URI names it (sovereign clouds have other suffixes). */
+  accountHost?: string;
 }
 
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/"/g, '');
@@ -51,7 +53,7 @@ export class AzureStore implements ObjectStore {
       return new AzureStore(service.getContainerClient(o.container), o.container, service.url);
     }
     const account = o.account ?? (process.env.AZURE_STORAGE_ACCOUNT || undefined);
-    const endpoint = (o.endpoint ?? (account ? `https://${account}.blob.core.windows.net` : undefined))?.replace(/\/+$/, '');
+    const endpoint = (o.endpoint ?? (o.accountHost ? `https://${o.accountHost}` : account ? `https://${account}.blob.core.windows.net` : undefined))?.replace(/\/+$/, '');
     if (!endpoint) {
       throw new StorageError(`az://${o.container}: no storage account`, 'denied', {
         hint: 'set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT (signed in with DefaultAzureCredential), or name the account in a connect step (params.account) or the URI (abfss://container@account.dfs.core.windows.net/path)',

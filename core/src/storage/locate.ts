@@ -12,7 +12,7 @@
 import type { Pipeline, StepConfig } from '../config/model.js';
 import { OdibiError } from '../errors.js';
 import type { ObjectStore } from './object-store.js';
-import { isObjectUri, joinKey, parseObjectUri, withKey, type ObjectUri } from './uri.js';
+import { folderPrefix, isObjectUri, joinKey, parseObjectUri, withKey, type ObjectUri } from './uri.js';
 
 export interface ObjectLocation {
   /** The full URI, as messages show it. */
@@ -56,18 +56,46 @@ export function onObjectStore(pipeline: Pipeline, step: StepConfig, value = step
   return isObjectUri(value) || !!objectConnection(pipeline, step.params.connection);
 }
 
+/**
+ * The URI `value` names as `step` uses it, or undefined when it is not on an object store. Under a
+ * connection, a relative value is a key below the connection's URI, and a full URI must lie below
+ * it too: the connection's credentials are never sent to another bucket or endpoint.
+ */
+export function objectUriOf(pipeline: Pipeline, step: StepConfig, value = step.value): string | undefined {
+  const conn = objectConnection(pipeline, step.params.connection);
+  if (!conn) return isObjectUri(value) ? value : undefined;
+  const base = connectUri(conn);
+  if (!isObjectUri(value)) return withKey(base, joinKey(parseObjectUri(base).key, value));
+  const root = base.replace(/\/+$/, '');
+  if (value !== root && !value.startsWith(`${root}/`)) {
+    throw new OdibiError(`'${value}' is not under connection '${conn.name}' (${base})`, {
+      step: step.name, hint: `with params.connection, give a key relative to ${base}; for another bucket, drop params.connection or add a connect step for it`,
+    });
+  }
+  return value;
+}
+
 /** Where `value` (the step's value by default) is, or undefined when it is not on an object store. */
 export async function locate(pipeline: Pipeline, step: StepConfig, value = step.value): Promise<ObjectLocation | undefined> {
-  const conn = objectConnection(pipeline, step.params.connection);
-  if (!conn && !isObjectUri(value)) return undefined;
-  let uri = value;
-  if (conn && !isObjectUri(value)) {
-    const base = connectUri(conn);
-    uri = withKey(base, joinKey(parseObjectUri(base).key, value));
-  }
+  const uri = objectUriOf(pipeline, step, value);
+  if (uri === undefined) return undefined;
   const parsed = parseObjectUri(uri);
+  const conn = objectConnection(pipeline, step.params.connection);
   const store = await openStore(parsed, conn ? conn.params : {});
   return { uri, store, key: parsed.key };
+}
+
+/** Where an object-store connect step points. */
+export function locateConnection(pipeline: Pipeline, connect: StepConfig): Promise<ObjectLocation | undefined> {
+  return locate(pipeline, { ...connect, params: { ...connect.params, connection: connect.name } }, connectUri(connect));
+}
+
+/**
+ * Lists the first page under a location's folder: the bucket or container is there, the endpoint
+ * answers and the credentials may list it, or a StorageError says which is not so.
+ */
+export async function probe(loc: ObjectLocation): Promise<void> {
+  for await (const _ of loc.store.list(folderPrefix(loc.key))) break;
 }
 
 const stores = new Map<string, Promise<ObjectStore>>();
@@ -107,6 +135,7 @@ async function create(uri: ObjectUri, s: StoreSettings): Promise<ObjectStore> {
     account: text(s.account) ?? text(s.account_name) ?? uri.account,
     accountKey: text(s.account_key),
     sasToken: text(s.sas_token) ?? text(s.sas),
-    endpoint: text(s.endpoint) ?? text(s.account_url) ?? (uri.account && uri.blobHost ? `https://${uri.blobHost}` : undefined),
+    endpoint: text(s.endpoint) ?? text(s.account_url),
+    accountHost: uri.blobHost,
   });
 }

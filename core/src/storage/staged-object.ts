@@ -9,7 +9,7 @@
 import type { StagedAction } from '../engine/staging.js';
 import { isStaleStaging, stagingName } from '../engine/staging.js';
 import type { ObjectLocation } from './locate.js';
-import { joinKey, splitKey, withKey } from './uri.js';
+import { folderPrefix, joinKey, splitKey, withKey } from './uri.js';
 
 export async function uploadStaged(loc: ObjectLocation, localFile: string, runId: string, signal?: AbortSignal): Promise<StagedAction> {
   const { dir, base } = splitKey(loc.key);
@@ -41,7 +41,7 @@ export async function sweepStagedObjects(folders: Iterable<ObjectLocation>, now 
   const removed: string[] = [];
   const seen = new Set<string>();
   for (const f of folders) {
-    const prefix = f.key === '' || f.key.endsWith('/') ? f.key : `${f.key}/`;
+    const prefix = folderPrefix(f.key);
     const id = `${f.store.id}/${prefix}`;
     if (seen.has(id)) continue;
     seen.add(id);

@@ -70,6 +70,11 @@ export function joinKey(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/').replace(/\/{2,}/g, '/');
 }
 
+/** A folder key as a listing prefix: '' (the root) or ending in one '/'. */
+export function folderPrefix(key: string): string {
+  return key === '' || key.endsWith('/') ? key : `${key}/`;
+}
+
 /** The key's folder ('' at the root) and last segment. */
 export function splitKey(key: string): { dir: string; base: string } {
   const i = key.lastIndexOf('/');

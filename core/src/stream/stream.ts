@@ -9,7 +9,8 @@
  * batch is replayed with the same input and rewrites the same parts, so no row is lost or doubled.
  */
 import { objectCacheDirOf } from '../storage/cache-dir.js';
-import { connectUri, locate, objectConnection, onObjectStore } from '../storage/locate.js';
+import { locate, objectConnection, objectUriOf, onObjectStore } from '../storage/locate.js';
+import { folderPrefix } from '../storage/uri.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { dryRun } from '../check/dry-run.js';
@@ -392,10 +393,7 @@ async function checkSinkParts(pipeline: Pipeline, lastKnown: number): Promise<vo
 
 /** An append sink's folder as one string (a local path, or the URI of an object-store prefix). */
 function sinkFolderId(pipeline: Pipeline, s: StepConfig): string {
-  if (!onObjectStore(pipeline, s)) return resolvePath(pipeline, s.value);
-  const conn = objectConnection(pipeline, s.params.connection);
-  const value = s.value.replace(/\/+$/, '');
-  return conn && !/^[a-z0-9]+:\/\//i.test(value) ? `${connectUri(conn).replace(/\/+$/, '')}/${value}` : value;
+  return objectUriOf(pipeline, s, s.value.replace(/\/+$/, '')) ?? resolvePath(pipeline, s.value);
 }
 
 /** The names in an append sink's folder, local or on an object store (none if it is not there yet). */
@@ -404,7 +402,7 @@ async function partNames(pipeline: Pipeline, s: StepConfig): Promise<string[]> {
   const loc = await locate(pipeline, s, `${s.value.replace(/\/+$/, '')}/`);
   if (!loc) return [];
   const names: string[] = [];
-  for await (const o of loc.store.list(loc.key)) {
+  for await (const o of loc.store.list(folderPrefix(loc.key))) {
     const name = o.key.slice(loc.key.length);
     if (!name.includes('/')) names.push(name);
   }

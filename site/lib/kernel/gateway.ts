@@ -110,18 +110,25 @@ class LegacyWebSocket extends WebSocket {
 const MAX_REMEMBERED = 10_000;
 const BOOT_LIMIT_MS = 60_000;
 
-/** Resolves once the kernel answers kernel_info (asked again every 2 s), or after BOOT_LIMIT_MS. */
-async function answering(kernel: Kernel.IKernelConnection): Promise<void> {
-  const deadline = Date.now() + BOOT_LIMIT_MS;
-  while (Date.now() < deadline) {
-    let timer: NodeJS.Timeout | undefined;
-    const reply = await Promise.race([
-      kernel.requestKernelInfo().catch(() => undefined),
-      new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), 2000); }),
-    ]);
-    clearTimeout(timer);
-    if (reply) return;
-  }
+/**
+ * Resolves once the kernel has answered: `first` resolves, or a kernel_info request asked every
+ * `everyMs` is answered (one sent before the kernel listens, or cancelled by a restart, is never
+ * answered). Rejects after BOOT_LIMIT_MS: a kernel that cannot start must not hold a request forever.
+ */
+function answering(kernel: Kernel.IKernelConnection, first: Promise<unknown>, everyMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const finish = (settle: () => void) => {
+      clearInterval(ask);
+      clearTimeout(limit);
+      settle();
+    };
+    const answered = (reply: unknown) => {
+      if (reply) finish(resolve);
+    };
+    const ask = setInterval(() => void kernel.requestKernelInfo().then(answered, () => undefined), everyMs);
+    const limit = setTimeout(() => finish(() => reject(new Error(`the kernel did not start within ${seconds(BOOT_LIMIT_MS)}; try again, or restart it`))), BOOT_LIMIT_MS);
+    first.then(answered, () => undefined);
+  });
 }
 
 function minutes(ms: number): string {
@@ -187,26 +194,9 @@ export class KernelGateway {
     const session = await entry.ready;
     const kernel = session.kernel;
     if (!kernel) throw new Error('the kernel is gone; restart it');
-    // A cold kernel's boot does not count against the cell's time (but has its own limit: a kernel
-    // that cannot start at all must not hold the request forever).
-    let bootTimer: NodeJS.Timeout | undefined;
-    let ask: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        kernel.info,
-        // The kernel_info request sent on connecting can be lost (a restart cancels it, and then
-        // kernel.info never settles): ask again every few seconds until the kernel answers.
-        new Promise<void>((resolve) => {
-          ask = setInterval(() => void kernel.requestKernelInfo().then((reply) => reply && resolve(), () => undefined), 5000);
-        }),
-        new Promise((_, reject) => {
-          bootTimer = setTimeout(() => reject(new Error(`the kernel did not start within ${seconds(BOOT_LIMIT_MS)}; try again, or restart it`)), BOOT_LIMIT_MS);
-        }),
-      ]);
-    } finally {
-      clearTimeout(bootTimer);
-      clearInterval(ask);
-    }
+    // A cold kernel's boot does not count against the cell's time (but has its own limit). The
+    // kernel_info request sent on connecting can be lost: it is asked again every 5 s.
+    await answering(kernel, kernel.info, 5000);
     entry.runStartedAt = Date.now();
     const generation = entry.generation;
     let timedOut = false;
@@ -329,7 +319,7 @@ export class KernelGateway {
       await kernel.restart().catch(() => undefined);
       // The restart call can come back (or fail, on a loaded machine) before the new kernel
       // listens, and a cell sent then is never answered: wait until the kernel answers.
-      await answering(kernel);
+      await answering(kernel, kernel.requestKernelInfo(), 2000).catch(() => undefined);
     } finally {
       entry.generation++;
       entry.restarting = false;
