@@ -6,7 +6,7 @@
 const CORE = [
   ['shared', 'errors\\.ts'],
   ['config'],
-  ['graph', 'sql', 'engine', 'storage'],
+  ['graph', 'sql', 'engine', 'storage', 'state'],
   ['load', 'exec'],
   ['steps', 'tracker', 'render'],
   ['checkpoint', 'check'],

@@ -4,7 +4,6 @@
  */
 import { locate, type ObjectLocation } from './storage/locate.js';
 import { sweepStagedObjects } from './storage/staged-object.js';
-import { objectCacheDirOf } from './storage/cache-dir.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +24,9 @@ import { objectOutputFolders, outputFolders } from './steps/output-folders.js';
 import { sweepStaging } from './engine/staging.js';
 import { Checkpointer } from './checkpoint/checkpointer.js';
 import { fingerprints } from './checkpoint/fingerprint.js';
-import { LocalCheckpointStore } from './checkpoint/store.js';
+import { checkpointStoreOf } from './checkpoint/open-store.js';
+import { outputProbe } from './checkpoint/committed-output.js';
+import { stateDirAt, type StateDir } from './state/state-dir.js';
 import type { BatchContext } from './steps/batch-input.js';
 import type { RunRecord } from './tracker/run-record.js';
 import { RunStore } from './tracker/run-store.js';
@@ -38,8 +39,8 @@ export interface RunOptions extends PlanOptions, LoadOptions {
   keepGoing?: boolean;
   /** Default per-step timeout in ms; a step's params.timeout_ms wins. */
   timeoutMs?: number;
-  /** Where run records go (default: `.odibi/` beside the config). */
-  stateDir?: string;
+  /** Where run records and checkpoints go: a folder or an s3:// / az:// URI (default: `.odibi/` beside the config). */
+  stateDir?: string | StateDir;
   /** Save no run record. */
   noState?: boolean;
   /** Subscribers to the run's events, attached before it starts. */
@@ -123,14 +124,15 @@ export function defaultStateDir(pipeline: Pipeline): string {
 export async function runPipeline(config: string | Pipeline, options: RunOptions = {}): Promise<RunResult> {
   const pipeline = typeof config === 'string' ? (await loadPipeline(config, options)).pipeline : config;
   const plan = createPlan(pipeline, options);
-  const stateDir = options.stateDir ? path.resolve(options.stateDir) : defaultStateDir(pipeline);
+  const state = stateDirAt(options.stateDir ?? defaultStateDir(pipeline));
+  const objectCacheDir = path.join(state.cacheDir, 'objects');
   if (options.check !== false) {
-    const { problems } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(stateDir, 'cache', 'typecheck'), objectCacheDir: objectCacheDirOf(stateDir) }, path.join(stateDir, 'cache', 'dry-run'));
+    const { problems } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(state.cacheDir, 'typecheck'), objectCacheDir }, path.join(state.cacheDir, 'dry-run'));
     if (problems.length) throw new ConfigError(problems, pipeline.file);
   }
   const runId = newRunId();
   const bus = new EventBus(runId, { redactor: new Redactor(pipeline.secrets) });
-  const store = options.noState ? undefined : new RunStore(stateDir);
+  const store = options.noState ? undefined : new RunStore(state);
   const workers = options.workers ?? defaultWorkers();
   const tracker = new Tracker(plan, runId, {
     store,
@@ -149,13 +151,13 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: options.threads });
   const checkpoints = options.checkpoint || options.resume
     ? new Checkpointer({
-      store: new LocalCheckpointStore(stateDir), fingerprints: await fingerprints(plan), pipeline: pipeline.name, runId,
+      store: checkpointStoreOf(state), fingerprints: await fingerprints(plan), pipeline: pipeline.name, runId, probe: outputProbe(pipeline),
       write: true, resume: !!options.resume, warn: (step, message) => bus.emit({ type: 'step_log', step, message }),
     })
     : undefined;
   const fusion = fusionFor(plan, options);
   const runner = new DuckDBStepRunner({
-    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion, objectCacheDir: objectCacheDirOf(stateDir),
+    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion, objectCacheDir,
     log: (step, message) => bus.emit({ type: 'step_log', step, message }),
   });
   runner.prepare(plan);

@@ -12,6 +12,7 @@ import { datasetTable, type Session } from '../engine/duckdb-engine.js';
 import { errorMessage } from '../errors.js';
 import type { DatasetInfo } from '../exec/events.js';
 import { str } from '../engine/sql.js';
+import { changedOutput, type OutputProbe } from './committed-output.js';
 import type { CheckpointEntry, CheckpointStore, CommittedOutput } from './store.js';
 import type { StepCache } from '../steps/step-cache.js';
 
@@ -23,6 +24,8 @@ export interface CheckpointerOptions {
   write: boolean;
   resume: boolean;
   warn: (step: string, message: string) => void;
+  /** How a committed sink's outputs are looked at (files, objects). */
+  probe: OutputProbe;
 }
 
 export class Checkpointer implements StepCache {
@@ -51,7 +54,7 @@ export class Checkpointer implements StepCache {
     if (!sink) return entry;
     if (!entry.committed) return undefined;
     // A committed sink is skipped only if what it wrote is still there as it was written.
-    const changed = await changedOutput(entry.outputs ?? []);
+    const changed = await changedOutput(step.name, entry.outputs ?? [], this.#o.probe);
     if (changed) {
       this.#o.warn(step.name, `${changed} since run ${entry.runId} wrote it; writing it again`);
       return undefined;
@@ -109,23 +112,13 @@ export class Checkpointer implements StepCache {
     for (const { step, targets } of sinks) {
       const entry = this.#saved.get(step);
       if (!entry || entry.datasets.length !== 0) continue;
-      // Files are recorded as committed (size, mtime); a table on a connection cannot be looked at.
+      // Files and objects are recorded as committed; a table on a connection cannot be looked at.
       const outputs: CommittedOutput[] = [];
-      for (const t of targets.filter((t) => path.isAbsolute(t))) {
-        const st = await stat(t).catch(() => undefined);
-        if (st?.isFile()) outputs.push({ path: t, size: st.size, mtimeMs: st.mtimeMs });
+      for (const t of targets) {
+        const o = await this.#o.probe(step, t).catch(() => undefined);
+        if (o) outputs.push(o);
       }
       await this.#o.store.markCommitted(entry, outputs).catch(() => undefined);
     }
   }
-}
-
-/** How the first recorded output differs from what is on disk now, if it does. */
-async function changedOutput(outputs: readonly CommittedOutput[]): Promise<string | undefined> {
-  for (const o of outputs) {
-    const st = await stat(o.path).catch(() => undefined);
-    if (!st) return `its output ${o.path} is gone`;
-    if (st.size !== o.size || st.mtimeMs !== o.mtimeMs) return `its output ${o.path} was changed`;
-  }
-  return undefined;
 }

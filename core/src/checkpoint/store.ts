@@ -1,8 +1,8 @@
 /**
  * Where step checkpoints live. The interface is what a resumed run needs (find a checkpoint by
- * step and fingerprint, a local file to read each dataset from, publish a new one atomically), so
- * an object-store implementation (S3, Azure) can come later; `LocalCheckpointStore` keeps them
- * in the state dir:
+ * step and fingerprint, a local file to read each dataset from, publish a new one atomically);
+ * `LocalCheckpointStore` keeps them in a local state dir, `ObjectCheckpointStore` under a state
+ * dir on S3 or Azure:
  *
  *   <state-dir>/checkpoints/<step>/<fingerprint>/manifest.json + <n>.parquet
  *
@@ -13,6 +13,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../shared/atomic-write.js';
+import type { StateDir } from '../state/state-dir.js';
 
 export interface CheckpointDataset {
   key: string;
@@ -38,9 +39,13 @@ export interface CheckpointEntry {
 }
 
 export interface CommittedOutput {
+  /** A local file or an object's URI. */
   path: string;
   size: number;
-  mtimeMs: number;
+  /** A file's modification time. */
+  mtimeMs?: number;
+  /** An object's ETag. */
+  etag?: string;
 }
 
 /** A checkpoint being written: files go into `dir`, then `publish` makes it visible. */
@@ -51,6 +56,8 @@ export interface PendingCheckpoint {
 }
 
 export interface CheckpointStore {
+  /** Where they are, as messages show it (a folder or a URI). */
+  readonly root: string;
   begin(step: string, fingerprint: string): Promise<PendingCheckpoint>;
   /** The checkpoint of this step with this fingerprint; `problem` says why one that exists is not sound. */
   find(step: string, fingerprint: string): Promise<{ entry?: CheckpointEntry; problem?: string }>;
@@ -66,8 +73,8 @@ export interface CheckpointStore {
 export class LocalCheckpointStore implements CheckpointStore {
   readonly root: string;
 
-  constructor(stateDir: string) {
-    this.root = path.join(stateDir, 'checkpoints');
+  constructor(stateDir: string | StateDir) {
+    this.root = path.join(typeof stateDir === 'string' ? stateDir : stateDir.local!, 'checkpoints');
   }
 
   #dir(step: string, fingerprint: string): string {
@@ -157,7 +164,7 @@ export class LocalCheckpointStore implements CheckpointStore {
   }
 }
 
-function safe(step: string): string {
+export function safe(step: string): string {
   return step.replace(/[^\w.-]/g, '_');
 }
 

@@ -4,7 +4,7 @@
  * from scratch or exported as a config. Re-defining a step for the same dataset key replaces it; a
  * definition that fails validation or execution records nothing and keeps the earlier one.
  */
-import { objectCacheDirOf } from '../storage/cache-dir.js';
+import { stateDirAt } from '../state/state-dir.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,12 +80,13 @@ export class NotebookSession {
     this.#engine = engine;
     this.#tmpDir = tmpDir;
     this.#hooks = options.hooks ?? [];
-    this.#store = options.noState ? undefined : new RunStore(options.stateDir ? path.resolve(options.stateDir) : path.join(baseDir, '.odibi'));
+    const state = stateDirAt(options.stateDir ?? path.join(baseDir, '.odibi'));
+    this.#store = options.noState ? undefined : new RunStore(state);
     const pipeline: Pipeline = { name: 'notebook', file: path.join(baseDir, 'notebook.json'), baseDir, steps: [], secrets: [] };
     // 20 sample rows: the step's own measurement is the preview a magic shows, with no second query.
     // What a function step logs is a step_log event of the step running now.
     this.#runner = new DuckDBStepRunner({
-      pipeline, engine, runId: 'notebook', tmpDir, sampleRows: PREVIEW_ROWS, objectCacheDir: objectCacheDirOf(path.join(baseDir, '.odibi')),
+      pipeline, engine, runId: 'notebook', tmpDir, sampleRows: PREVIEW_ROWS, objectCacheDir: path.join(state.cacheDir, 'objects'),
       log: (step, message) => this.#bus?.emit({ type: 'step_log', step, message }),
     });
   }

@@ -5,7 +5,7 @@
  * running are skipped or made up by one run at start (policy `run_once`). Each run is an ordinary
  * tracked run (its record says which trigger started it), so `odibi runs` lists them.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
@@ -15,7 +15,7 @@ import { errorMessage } from '../errors.js';
 import type { ErrorInfo, Hook } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
 import { Bus } from '../exec/event-bus.js';
-import { writeFileAtomic } from '../shared/atomic-write.js';
+import { stateDirAt, type StateDir } from '../state/state-dir.js';
 import { defaultStateDir, runPipeline, type RunOptions } from '../run.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { missedSince, timedTrigger, TriggerError, type TimedTrigger, type TriggerSpec } from './trigger.js';
@@ -77,6 +77,8 @@ export class Scheduler {
   readonly #timed?: TimedTrigger;
   #pipeline!: Pipeline;
   #stateFile = '';
+  #stateRel = '';
+  #stateDir?: StateDir;
   #state: ScheduleState = {};
   #watcher?: FSWatcher;
   #running?: Promise<void>;
@@ -110,9 +112,10 @@ export class Scheduler {
   /** Validates the config, reads the schedule's state and starts waiting for the trigger. */
   async start(): Promise<void> {
     this.#pipeline = typeof this.#config === 'string' ? (await loadPipeline(this.#config, { project: this.#o.project })).pipeline : this.#config;
-    const stateDir = path.resolve(this.#o.stateDir ?? defaultStateDir(this.#pipeline));
-    this.#stateFile = path.join(stateDir, 'schedules', `${this.#pipeline.name.replace(/[^\w.-]/g, '_')}.json`);
-    this.#state = await readState(this.#stateFile);
+    this.#stateDir = stateDirAt(this.#o.stateDir ?? defaultStateDir(this.#pipeline));
+    this.#stateRel = `schedules/${this.#pipeline.name.replace(/[^\w.-]/g, '_')}.json`;
+    this.#stateFile = this.#stateDir.where(this.#stateRel);
+    this.#state = await readState(this.#stateDir, this.#stateRel);
     // Watching starts before the start is announced: a file dropped after it is never missed.
     if (this.#o.trigger.kind === 'file') await this.#watch(this.#o.trigger);
     const now = this.#clock.now();
@@ -254,7 +257,7 @@ export class Scheduler {
   }
 
   async #saveState(): Promise<void> {
-    await writeFileAtomic(this.#stateFile, JSON.stringify(this.#state)).catch((err) => {
+    await this.#stateDir!.write(this.#stateRel, JSON.stringify(this.#state)).catch((err) => {
       this.#emit({ type: 'schedule_log', level: 'warning', message: `could not save ${this.#stateFile}: ${errorMessage(err)}` });
     });
   }
@@ -264,9 +267,9 @@ export class Scheduler {
   }
 }
 
-async function readState(file: string): Promise<ScheduleState> {
+async function readState(state: StateDir, rel: string): Promise<ScheduleState> {
   try {
-    const s = JSON.parse(await readFile(file, 'utf8')) as ScheduleState;
+    const s = JSON.parse((await state.read(rel)) ?? '{}') as ScheduleState;
     return typeof s === 'object' && s !== null ? s : {};
   } catch {
     return {};

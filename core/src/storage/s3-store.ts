@@ -117,7 +117,19 @@ export class S3Store implements ObjectStore {
       const r = await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ...this.#conditions(conditions) }));
       return { etag: unquote(r.ETag) };
     } catch (err) {
-      throw this.#error(err, key);
+      const e = this.#error(err, key);
+      // Some S3 servers (Ceph radosgw 16) compare a PUT's If-Match without removing the quotes
+      // HTTP puts around an ETag, and refuse a tag that does match. Only then, the bare tag again:
+      // still a conditional write, so a writer that really lost still fails.
+      if (e.problem === 'precondition' && conditions.ifMatch && (await this.head(key))?.etag === conditions.ifMatch) {
+        try {
+          const r = await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, IfMatch: conditions.ifMatch }));
+          return { etag: unquote(r.ETag) };
+        } catch (again) {
+          throw this.#error(again, key);
+        }
+      }
+      throw e;
     }
   }
 

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stateDirAt } from '../state/state-dir.js';
 import { BatchLog, type CommitEntry, type OffsetsEntry } from './batch-log.js';
 
 const dirs: string[] = [];
@@ -14,7 +15,7 @@ describe('BatchLog', () => {
   it('recovers the last commit and the batch planned after it', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'odibi-log-'));
     dirs.push(dir);
-    const log = new BatchLog(dir);
+    const log = new BatchLog(stateDirAt(dir), 'stream');
     expect(await log.recover()).toEqual({});
     for (const id of [0, 1, 2]) await log.writeOffsets(offsets(id));
     for (const id of [0, 1]) await log.writeCommit(commit(id));
@@ -26,7 +27,7 @@ describe('BatchLog', () => {
   it('keeps the newest batches and gives back the run ids of the commits it drops', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'odibi-log-'));
     dirs.push(dir);
-    const log = new BatchLog(dir);
+    const log = new BatchLog(stateDirAt(dir), 'stream');
     for (const id of [0, 1, 2, 3, 4]) {
       await log.writeOffsets(offsets(id));
       await log.writeCommit(commit(id));

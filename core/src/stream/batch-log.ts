@@ -2,15 +2,16 @@
  * The stream's write-ahead logs, as Spark Structured Streaming keeps them: before a micro-batch
  * runs, `offsets/<id>.json` records exactly what it reads; after its sinks have committed,
  * `commits/<id>.json` records the sources' state after it. On restart, a batch with offsets but no
- * commit is replayed with the same input. Entries are written atomically (temporary file, then
- * rename), which is what a killed process needs; they are not fsynced per batch (that cost ~6 ms a
- * batch, over 10%), so after a machine crash the newest batches may be planned or replayed again.
- * An entry that cannot be read is reported and ignored, never trusted (the batch is planned or
- * replayed again, which the idempotent sinks make safe).
+ * commit is replayed with the same input. Entries are written whole (locally a temporary file,
+ * then a rename, which is what a killed process needs; not fsynced per batch, which cost ~6 ms a
+ * batch, over 10%, so after a machine crash the newest batches may be planned or replayed again).
+ * On an object store, each entry is created only if it does not exist yet (If-None-Match), so two
+ * writers that got past the lock cannot both plan or commit one batch. An entry that cannot be
+ * read is reported and ignored, never trusted (the batch is planned or replayed again, which the
+ * idempotent sinks make safe).
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { writeFileAtomicSync } from '../shared/atomic-write.js';
+import { StreamError } from '../errors.js';
+import type { StateDir } from '../state/state-dir.js';
 import type { BatchInput } from '../steps/batch-input.js';
 import type { StreamMode } from './sources/source.js';
 
@@ -57,10 +58,15 @@ const NAME = /^(\d{10})\.json$/;
 export class BatchLog {
   readonly offsetsDir: string;
   readonly commitsDir: string;
+  readonly #offsets: string;
+  readonly #commits: string;
 
-  constructor(readonly dir: string, private readonly warn: (message: string) => void = () => undefined) {
-    this.offsetsDir = path.join(dir, 'offsets');
-    this.commitsDir = path.join(dir, 'commits');
+  /** The logs of the stream whose folder in `state` is `rel` (`streams/<name>`). */
+  constructor(private readonly state: StateDir, rel: string, private readonly warn: (message: string) => void = () => undefined) {
+    this.#offsets = `${rel}/offsets`;
+    this.#commits = `${rel}/commits`;
+    this.offsetsDir = state.where(this.#offsets);
+    this.commitsDir = state.where(this.#commits);
   }
 
   static fileName(batchId: number): string {
@@ -68,29 +74,36 @@ export class BatchLog {
   }
 
   async writeOffsets(entry: OffsetsEntry): Promise<void> {
-    this.#write(this.offsetsDir, entry.batchId, JSON.stringify(entry));
+    await this.#write(this.#offsets, entry.batchId, JSON.stringify(entry), 'planned');
   }
 
   async writeCommit(entry: CommitEntry): Promise<void> {
-    this.#write(this.commitsDir, entry.batchId, JSON.stringify(entry));
+    await this.#write(this.#commits, entry.batchId, JSON.stringify(entry), 'committed');
   }
 
-  /**
-   * Synchronous on purpose: an entry is a few KB, and two trips through the thread pool for each of
-   * open, write, close and rename cost more than the write (they were most of the logs' cost).
-   */
-  #write(dir: string, batchId: number, text: string): void {
-    writeFileAtomicSync(path.join(dir, BatchLog.fileName(batchId)), text);
+  async #write(dir: string, batchId: number, text: string, what: string): Promise<void> {
+    const rel = `${dir}/${BatchLog.fileName(batchId)}`;
+    // A local state dir has one writer (the lock file); a store is reached from many machines.
+    if (this.state.local !== undefined) return this.state.write(rel, text);
+    if (await this.state.create(rel, text)) return;
+    // Taken: by another writer, or an entry that could not be read and is being written again.
+    const existing = await this.state.read(rel).catch(() => undefined);
+    if (existing !== undefined && parses(existing, batchId)) {
+      throw new StreamError(`batch ${batchId} was already ${what} by another process (${this.state.where(rel)})`, {
+        hint: 'two processes run this stream with one state dir: stop the other one; this one stops without committing anything',
+      });
+    }
+    await this.state.write(rel, text);
   }
 
   async recover(): Promise<Recovered> {
     let commit: CommitEntry | undefined;
-    for (const id of (await ids(this.commitsDir)).reverse()) {
-      commit = await this.#read<CommitEntry>(this.commitsDir, id, 'commit');
+    for (const id of (await this.#ids(this.#commits)).reverse()) {
+      commit = await this.#read<CommitEntry>(this.#commits, id, 'commit');
       if (commit) break;
     }
     const next = commit ? commit.batchId + 1 : 0;
-    const pending = (await ids(this.offsetsDir)).includes(next) ? await this.#read<OffsetsEntry>(this.offsetsDir, next, 'offsets') : undefined;
+    const pending = (await this.#ids(this.#offsets)).includes(next) ? await this.#read<OffsetsEntry>(this.#offsets, next, 'offsets') : undefined;
     return { commit, pending };
   }
 
@@ -100,36 +113,44 @@ export class BatchLog {
    */
   async purge(keep: number): Promise<string[]> {
     const runIds: string[] = [];
-    for (const dir of [this.offsetsDir, this.commitsDir]) {
-      const all = await ids(dir);
+    for (const dir of [this.#offsets, this.#commits]) {
+      const all = await this.#ids(dir);
       for (const id of all.slice(0, Math.max(0, all.length - keep))) {
-        if (dir === this.commitsDir) {
-          const c = await readFile(path.join(dir, BatchLog.fileName(id)), 'utf8').then((t) => JSON.parse(t) as CommitEntry, () => undefined);
+        const rel = `${dir}/${BatchLog.fileName(id)}`;
+        if (dir === this.#commits) {
+          const c = await this.state.read(rel).then((t) => (t === undefined ? undefined : JSON.parse(t) as CommitEntry), () => undefined);
           if (c?.runId) runIds.push(c.runId);
         }
-        await rm(path.join(dir, BatchLog.fileName(id)), { force: true });
+        await this.state.remove(rel);
       }
     }
     return runIds;
   }
 
   async #read<T extends { batchId: number; version: number }>(dir: string, id: number, what: string): Promise<T | undefined> {
-    const file = path.join(dir, BatchLog.fileName(id));
+    const rel = `${dir}/${BatchLog.fileName(id)}`;
     try {
-      const entry = JSON.parse(await readFile(file, 'utf8')) as T;
+      const text = await this.state.read(rel);
+      if (text === undefined) throw new Error('gone');
+      const entry = JSON.parse(text) as T;
       if (entry?.version !== 1 || entry.batchId !== id) throw new Error('not an entry of this batch');
       return entry;
     } catch (err) {
-      this.warn(`ignoring unreadable ${what} log entry ${file} (${(err as Error).message}); batch ${id} will be ${what === 'commit' ? 'replayed' : 'planned again'}`);
+      this.warn(`ignoring unreadable ${what} log entry ${this.state.where(rel)} (${(err as Error).message}); batch ${id} will be ${what === 'commit' ? 'replayed' : 'planned again'}`);
       return undefined;
     }
   }
+
+  async #ids(dir: string): Promise<number[]> {
+    return (await this.state.list(dir)).map((f) => NAME.exec(f)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((a, b) => a - b);
+  }
 }
 
-async function ids(dir: string): Promise<number[]> {
+function parses(text: string, batchId: number): boolean {
   try {
-    return (await readdir(dir)).map((f) => NAME.exec(f)).filter((m): m is RegExpExecArray => !!m).map((m) => Number(m[1])).sort((a, b) => a - b);
+    const e = JSON.parse(text) as { version?: number; batchId?: number };
+    return e?.version === 1 && e.batchId === batchId;
   } catch {
-    return [];
+    return false;
   }
 }

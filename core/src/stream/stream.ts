@@ -8,10 +8,9 @@
  * A crash anywhere leaves either a committed batch or offsets without a commit; on restart that
  * batch is replayed with the same input and rewrites the same parts, so no row is lost or doubled.
  */
-import { objectCacheDirOf } from '../storage/cache-dir.js';
 import { locate, objectConnection, objectUriOf, onObjectStore } from '../storage/locate.js';
 import { folderPrefix } from '../storage/uri.js';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { dryRun } from '../check/dry-run.js';
 import { loadPipeline } from '../load/pipeline.js';
@@ -30,14 +29,17 @@ import { BatchLog, type CommitEntry, type OffsetsEntry, type SourceOffset } from
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { StreamEvent, StreamEventDraft } from './events.js';
 import { StreamLock } from './lock.js';
+import { StreamLease } from './lease.js';
+import { dropInputs, persistInputs, restoreInputs } from './durable-inputs.js';
+import { ObjectStateDir, stateDirAt, type StateDir } from '../state/state-dir.js';
 import { SourceReader } from './source-reader.js';
 import { createSource, EventSource } from './sources/index.js';
 import type { StreamSource } from './sources/source.js';
 import { streamSpecOf } from '../config/stream-spec.js';
 
 export interface StreamOptions extends LoadOptions, Pick<RunOptions, 'workers' | 'keepGoing' | 'timeoutMs' | 'threads' | 'sampleRows'> {
-  /** Where logs, snapshots and run records go (default: `.odibi/` beside the config). */
-  stateDir?: string;
+  /** Where logs, snapshots and run records go: a folder or an s3:// / az:// URI (default: `.odibi/` beside the config). */
+  stateDir?: string | StateDir;
   /** Stop after this many batches (replays count). */
   maxBatches?: number;
   /** Stop after this long with no new input. */
@@ -135,11 +137,15 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
     throw new StreamError(`no step of ${pipeline.file} streams`, { file: pipeline.file, hint: 'give an ingest step params.stream, e.g. {"mode": "file_watch", "pattern": "*.csv"}; or use `odibi run` for a one-off run' });
   }
   checkAppendTargets(pipeline);
-  const stateDir = path.resolve(options.stateDir ?? defaultStateDir(pipeline));
+  const stateRoot = stateDirAt(options.stateDir ?? defaultStateDir(pipeline));
+  const stateDir = stateRoot.location;
   // Checked once here, as `odibi run` checks before it runs; batches then skip the check.
-  const { problems } = await dryRun(pipeline, { cacheDir: path.join(stateDir, 'cache', 'typecheck'), objectCacheDir: objectCacheDirOf(stateDir) });
+  const { problems } = await dryRun(pipeline, { cacheDir: path.join(stateRoot.cacheDir, 'typecheck'), objectCacheDir: path.join(stateRoot.cacheDir, 'objects') });
   if (problems.length) throw new ConfigError(problems, pipeline.file);
-  const dir = path.join(stateDir, 'streams', pipeline.name.replace(/[^\w.-]/g, '_'));
+  const rel = `streams/${pipeline.name.replace(/[^\w.-]/g, '_')}`;
+  // The sources' work files (snapshots, the event inbox): in the state dir, or beside the caches
+  // when the state dir is on a store (see durable-inputs.ts).
+  const dir = stateRoot.local !== undefined ? stateRoot.where(rel) : path.join(stateRoot.cacheDir, rel);
   const clock = options.clock ?? systemClock;
   // A display that throws becomes a hook_error event and never stops the stream.
   const bus = new Bus<StreamEvent, StreamEventDraft>((draft, timestamp) => ({ ...draft, timestamp }) as StreamEvent, (error) => ({ type: 'hook_error', error }), { now: () => new Date(clock.now()) });
@@ -148,7 +154,8 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
   const log = (message: string) => emit({ type: 'stream_log', stream: pipeline.name, message });
   const checkpoint = options.checkpoint !== false;
   await mkdir(dir, { recursive: true });
-  const lock = await StreamLock.acquire(dir);
+  const lock = stateRoot instanceof ObjectStateDir ? await StreamLease.acquire(stateRoot, `${rel}/lock`) : await StreamLock.acquire(dir);
+  const lost = () => (lock instanceof StreamLease ? lock.lost : undefined);
   const reader = new SourceReader(pipeline);
   const sources = streaming.map((step) => createSource({ step, pipeline, dir, clock, reader, log }, streamSpecOf(step)!));
 
@@ -160,13 +167,14 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
   };
   let stopping = false;
   const status: StreamStatus = { stream: pipeline.name, state: 'starting', batches: 0 };
-  const batchLog = new BatchLog(dir, log);
+  const batchLog = new BatchLog(stateRoot, rel, log);
 
   let recovered: Awaited<ReturnType<BatchLog['recover']>> = {};
   try {
     await sweepLeftovers(pipeline, log);
     if (checkpoint) {
       recovered = await batchLog.recover();
+      if (recovered.pending) await restoreInputs(stateRoot, rel, dir, recovered.pending);
       await checkSinkParts(pipeline, recovered.pending?.batchId ?? recovered.commit?.batchId ?? -1);
     }
     for (const s of sources) await s.start(wake);
@@ -193,6 +201,7 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
 
     for (;;) {
       if (stopping) return { batches, reason: 'stopped', lastCommitted: status.lastCommitted };
+      if (lost()) throw new StreamError(`${lost()}; stopping without planning another batch`, { hint: 'two processes ran this stream: keep one (this one has stopped)' });
       if (options.maxBatches !== undefined && batches >= options.maxBatches) return { batches, reason: 'max_batches', lastCommitted: status.lastCommitted };
 
       let entry: OffsetsEntry | undefined;
@@ -219,7 +228,10 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
           continue;
         }
         await fault('planned', entry.batchId);
-        if (checkpoint) await batchLog.writeOffsets(entry);
+        if (checkpoint) {
+          await persistInputs(stateRoot, rel, dir, entry);
+          await batchLog.writeOffsets(entry);
+        }
       }
       const id = entry.batchId;
       await fault('after_offsets', id);
@@ -236,7 +248,7 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
       try {
         result = await runPipeline(pipeline, {
           workers: options.workers, keepGoing: false, timeoutMs: options.timeoutMs, threads: options.threads, sampleRows: options.sampleRows,
-          stateDir, hooks: options.hooks, batch, check: false,
+          stateDir: stateRoot, hooks: options.hooks, batch, check: false,
         });
       } catch (err) {
         return failed(err, id, replay, t0, batches);
@@ -259,7 +271,11 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
         version: 1, batchId: id, committedAt: new Date(clock.now()).toISOString(), runId: result.runId, rowsIn, rowsOut,
         durationMs: clock.now() - t0, state: nextState,
       };
-      if (checkpoint) await batchLog.writeCommit(commit);
+      if (lost()) throw new StreamError(`${lost()}; batch ${id} is not committed`, { hint: 'two processes ran this stream: keep one (this one has stopped); the batch is replayed by the one that holds the lock' });
+      if (checkpoint) {
+        await batchLog.writeCommit(commit);
+        await dropInputs(stateRoot, rel, dir, entry);
+      }
       await fault('after_commit', id);
       for (const s of sources) {
         const so = entry.sources[s.step];
@@ -276,8 +292,8 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
       emit({ type: 'batch_end', stream: pipeline.name, batchId: id, replay, status: 'success', runId: result.runId, rowsIn, rowsOut, durationMs: commit.durationMs, lagMs });
       if (checkpoint && id % 100 === 99) {
         // A long-running stream keeps the newest 1,000 batches' log entries and run records.
-        const runStore = new RunStore(stateDir);
-        for (const runId of await batchLog.purge(KEEP_BATCHES)) await rm(runStore.pathOf(runId), { force: true });
+        const runStore = new RunStore(stateRoot);
+        for (const runId of await batchLog.purge(KEEP_BATCHES)) await runStore.remove(runId);
       }
     }
   };

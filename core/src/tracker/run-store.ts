@@ -1,40 +1,46 @@
-/** Run records on disk: `<state-dir>/runs/<run-id>.json`, written atomically. */
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+/** Run records in the state dir: `runs/<run-id>.json`, each written whole (a local folder or a store). */
 import { OdibiError } from '../errors.js';
-import { writeFileAtomic } from '../shared/atomic-write.js';
+import { stateDirAt, type StateDir } from '../state/state-dir.js';
 import type { RunRecord } from './run-record.js';
 
 export class RunStore {
-  constructor(readonly stateDir: string) {}
+  readonly state: StateDir;
+
+  constructor(stateDir: string | StateDir) {
+    this.state = stateDirAt(stateDir);
+  }
 
   get runsDir(): string {
-    return path.join(this.stateDir, 'runs');
+    return this.state.where('runs');
   }
 
   pathOf(runId: string): string {
-    return path.join(this.runsDir, `${runId}.json`);
+    return this.state.where(`runs/${runId}.json`);
   }
 
   async save(record: RunRecord): Promise<void> {
-    await writeFileAtomic(this.pathOf(record.runId), `${JSON.stringify(record, null, 2)}\n`);
+    await this.state.write(`runs/${record.runId}.json`, `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async remove(runId: string): Promise<void> {
+    await this.state.remove(`runs/${runId}.json`);
   }
 
   /** Every run, newest first. */
   async list(): Promise<RunRecord[]> {
-    let files: string[];
-    try {
-      files = (await readdir(this.runsDir)).filter((f) => f.endsWith('.json'));
-    } catch {
-      return [];
+    const files = (await this.state.list('runs')).filter((f) => f.endsWith('.json'));
+    const records: (RunRecord | undefined)[] = [];
+    // A few at a time: on a store each is a request.
+    for (let i = 0; i < files.length; i += 16) {
+      records.push(...await Promise.all(files.slice(i, i + 16).map(async (f) => {
+        try {
+          const text = await this.state.read(`runs/${f}`);
+          return text === undefined ? undefined : JSON.parse(text) as RunRecord;
+        } catch {
+          return undefined;
+        }
+      })));
     }
-    const records = await Promise.all(files.map(async (f) => {
-      try {
-        return JSON.parse(await readFile(path.join(this.runsDir, f), 'utf8')) as RunRecord;
-      } catch {
-        return undefined;
-      }
-    }));
     return records.filter((r): r is RunRecord => !!r).sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
   }
 
@@ -51,4 +57,3 @@ export class RunStore {
     });
   }
 }
-

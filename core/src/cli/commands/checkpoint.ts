@@ -1,5 +1,6 @@
 /** `odibi checkpoint list | show <run> | clear [--older-than 7d]`: the step checkpoints in a state dir. */
-import { LocalCheckpointStore, type CheckpointEntry } from '../../checkpoint/store.js';
+import { checkpointStoreOf } from '../../checkpoint/open-store.js';
+import type { CheckpointEntry, CheckpointStore } from '../../checkpoint/store.js';
 import { DurationError, parseDuration } from '../../shared/duration.js';
 import { stateDirOf } from '../state-dir.js';
 import { EXIT, reportError, UsageError } from '../errors.js';
@@ -12,8 +13,8 @@ export interface CheckpointOptions {
   olderThan?: string;
 }
 
-async function storeFor(o: { stateDir?: string; config?: string }): Promise<LocalCheckpointStore> {
-  return new LocalCheckpointStore(await stateDirOf(o));
+async function storeFor(o: { stateDir?: string; config?: string }): Promise<CheckpointStore> {
+  return checkpointStoreOf(await stateDirOf(o));
 }
 
 const bytes = (entry: CheckpointEntry) => entry.datasets.reduce((n, d) => n + d.bytes, 0);

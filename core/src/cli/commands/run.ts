@@ -4,6 +4,7 @@ import { checkConfig } from '../../check/check-config.js';
 import { ConfigError } from '../../errors.js';
 import { createPlan } from '../../graph/plan.js';
 import { fusionFor, runPipeline } from '../../run.js';
+import { stateDirAt } from '../../state/state-dir.js';
 import { explainText, explanation } from '../explain.js';
 import type { RunEvent } from '../../exec/events.js';
 import { EXIT, reportError } from '../errors.js';
@@ -59,7 +60,7 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
   }
 }
 
-/** Type-check results and passed dry runs are kept in the state dir, beside run records. */
+/** Type-check results and passed dry runs are kept in the state dir's caches (always local). */
 function cacheOf(stateDir: string | undefined, config: string, kind: 'typecheck' | 'dry-run' | 'objects'): string {
-  return path.join(stateDir ? path.resolve(stateDir) : path.join(path.dirname(path.resolve(config)), '.odibi'), 'cache', kind);
+  return path.join(stateDirAt(stateDir ?? path.join(path.dirname(path.resolve(config)), '.odibi')).cacheDir, kind);
 }

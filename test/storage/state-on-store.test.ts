@@ -1,0 +1,169 @@
+/**
+ * `--state-dir s3://…` and `az://…` against real servers (Ceph radosgw, Azurite): run records,
+ * checkpoints (and `--resume` from them), stream logs and the stream's lock all on the store,
+ * through the `odibi` CLI; what ODIBI wrote is read back through each cloud's own SDK.
+ */
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { events, odibi } from '../helpers/cli.js';
+import { query } from '../helpers/duckdb.js';
+import { tempDir, writePipeline } from '../helpers/project.js';
+import { BACKENDS, download, type Backend } from '../helpers/store-backends.js';
+import { startStream, streamCrashTest } from '../helpers/stream-crash.js';
+
+const ENRICH = `import { existsSync } from 'node:fs';
+export function enrich(inputs: { clean: any }) {
+  if (existsSync(new URL('./fail.flag', import.meta.url))) throw new Error('enrichment service is down');
+  return inputs.clean.toArray().map((r: any) => ({ id: Number(r.id), band: Number(r.temp) > 30 ? 'hot' : 'ok' }));
+}
+`;
+
+const byStep = (ev: Record<string, any>[]) => Object.fromEntries(ev.filter((e) => e.type === 'step_success').map((e) => [e.step, e.restoredFrom ?? 'ran']));
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+describe.each(BACKENDS)('state dir on %s', (_label, start) => {
+  let b: Backend;
+  beforeAll(async () => {
+    b = await start();
+  }, 180_000);
+  afterAll(async () => {
+    await b?.stop();
+  });
+
+  it('keeps run records and checkpoints on the store, where `odibi runs` and `odibi checkpoint` read them; nothing goes to a local .odibi', async () => {
+    const dir = await tempDir();
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'numbers', type: 'sql', value: 'SELECT range AS n FROM range(10)', outputs: { data: 'nums' } },
+      { layer: 'transform', name: 'evens', value: 'SELECT n FROM nums WHERE n % 2 = 0', inputs: { nums: 'nums' }, outputs: { data: 'evens' } },
+      { layer: 'store', name: 'save', value: 'out/evens.parquet', inputs: { data: 'evens' } },
+    ]);
+    const state = b.uri('state/records');
+    const env = b.env();
+    const run = await odibi(['run', 'pipeline.json', '--checkpoint', '--state-dir', state], { cwd: dir, env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const records = (await b.keys('state/records/runs/')).filter((k) => k.endsWith('.json'));
+    expect(records).toHaveLength(1);
+    expect(run.stdout).toContain(`Run record: ${b.uri(records[0])}`);
+    expect((await b.keys('state/records/checkpoints/')).filter((k) => k.endsWith('/manifest.json'))).toHaveLength(3);
+    expect(await exists(path.join(dir, '.odibi'))).toBe(false);
+
+    const runs = await odibi(['runs', '--state-dir', state, '--json'], { cwd: dir, env });
+    expect(runs.code, runs.stderr).toBe(0);
+    const [listed] = events(runs.stdout);
+    expect(records[0]).toContain(listed.runId);
+    expect(listed.status).toBe('success');
+    const show = await odibi(['runs', 'show', 'latest', '--state-dir', state], { cwd: dir, env });
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/evens/);
+    const checkpoints = await odibi(['checkpoint', 'list', '--state-dir', state], { cwd: dir, env });
+    expect(checkpoints.code, checkpoints.stderr).toBe(0);
+    expect(checkpoints.stdout).toMatch(/numbers[\s\S]*evens|evens[\s\S]*numbers/);
+    expect(checkpoints.stdout).toContain(b.uri('state/records/checkpoints'));
+
+    // A state dir in a bucket that does not exist fails before anything runs, naming it.
+    const missing = await odibi(['runs', '--state-dir', b.name === 's3' ? 's3://no-such-bucket/state' : 'az://no-such-container/state'], { cwd: dir, env });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no-such-(bucket|container)/);
+  }, 120_000);
+
+  it('resumes from checkpoints on the store: a committed sink on the store is skipped, and written again once its object is gone', async () => {
+    const dir = await tempDir('odibi-resume-', true);
+    await writeFile(path.join(dir, 'readings.csv'), 'id,temp\n1,25\n2,35\n3,\n4,40\n');
+    await writeFile(path.join(dir, 'enrich.ts'), ENRICH);
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'read', value: 'readings.csv', outputs: { data: 'raw' } },
+      { layer: 'transform', name: 'clean', value: 'SELECT id, temp FROM raw WHERE temp IS NOT NULL', inputs: { raw: 'raw' }, outputs: { data: 'clean' } },
+      { layer: 'transform', name: 'enrich', type: 'function', value: 'enrich.ts#enrich', inputs: { clean: 'clean' }, outputs: { data: 'bands' } },
+      { layer: 'store', name: 'save', value: b.uri('resume/out/bands'), params: { mode: 'append' }, inputs: { data: 'bands' } },
+    ]);
+    const args = ['--state-dir', b.uri('state/resume')];
+    const env = b.env();
+    await writeFile(path.join(dir, 'fail.flag'), '');
+    const failed = await odibi(['run', 'pipeline.json', '--checkpoint', '--json', ...args], { cwd: dir, env });
+    expect(failed.code).toBe(1);
+    const firstRun = events(failed.stdout).find((e) => e.type === 'run_start')!.runId;
+
+    // The resumed run reads its checkpoints from the store, not from a local folder.
+    await rm(path.join(dir, 'fail.flag'));
+    const resumed = await odibi(['run', 'pipeline.json', '--resume', '--json', ...args], { cwd: dir, env });
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(byStep(events(resumed.stdout))).toEqual({ read: firstRun, clean: firstRun, enrich: 'ran', save: 'ran' });
+    const parts = async () => (await b.keys('resume/out/bands/')).filter((k) => k.endsWith('.parquet'));
+    expect(await parts()).toHaveLength(1);
+    const back = await tempDir();
+    expect(await query(`SELECT id, band FROM read_parquet('${await download(b, (await parts())[0], back)}') ORDER BY id`)).toEqual([
+      { id: 1, band: 'ok' }, { id: 2, band: 'hot' }, { id: 4, band: 'hot' },
+    ]);
+
+    const again = await odibi(['run', 'pipeline.json', '--resume', ...args], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/↺ save .*already written/);
+    expect(await parts()).toHaveLength(1);
+
+    // Its object removed behind ODIBI's back: the sink is written again, the rest restored.
+    await b.remove((await parts())[0]);
+    const third = await odibi(['run', 'pipeline.json', '--resume', '--json', ...args], { cwd: dir, env });
+    expect(third.code, third.stderr).toBe(0);
+    const ev = events(third.stdout);
+    expect(byStep(ev)).toMatchObject({ enrich: expect.not.stringMatching(/^ran$/), save: 'ran' });
+    expect(ev.find((e) => e.type === 'step_log' && e.step === 'save')?.message).toMatch(/its output .*resume\/out\/bands\/.*\.parquet is gone since run \S+ wrote it; writing it again/);
+    expect(await parts()).toHaveLength(1);
+    expect(await exists(path.join(dir, '.odibi', 'checkpoints'))).toBe(false);
+  }, 180_000);
+
+  it('streams exactly once with its state and its sink on the store, through SIGKILLs at random moments', async () => {
+    const dir = await tempDir('odibi-crash-');
+    const summary = await streamCrashTest({
+      dir, kills: 16, files: 40, rowsPerFile: 40, sink: b.uri('crash/out/clean'), killWithinMs: 400, arrivalScale: 3,
+      args: ['--state-dir', b.uri('state/crash')],
+      // A short lease, so renewals (conditional writes on the lock) happen many times a batch.
+      env: { ...b.env(), ODIBI_LOCK_TTL_MS: '2000' },
+      parts: async () => {
+        const keys = await b.keys('crash/out/clean/');
+        const local = await tempDir();
+        for (const k of keys.filter((k) => k.endsWith('.parquet'))) await writeFile(path.join(local, path.basename(k)), (await b.get(k))!);
+        return { dir: local, names: keys.map((k) => path.basename(k)) };
+      },
+    });
+    console.log(`crash test on ${b.name}: ${summary}`);
+    expect((await b.keys('state/crash/streams/test/commits/')).length).toBeGreaterThan(0);
+    expect(await exists(path.join(dir, '.odibi', 'streams'))).toBe(false);
+  }, 300_000);
+
+  it('lets one writer at a time run a stream: a live lease is refused, an expired one taken over, and a batch another writer planned is never run twice', async () => {
+    const dir = await tempDir('odibi-lease-');
+    await mkdir(path.join(dir, 'in'));
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'readings', value: 'in', params: { stream: { mode: 'file_watch', pattern: '*.csv' } }, outputs: { data: 'raw' } },
+      { layer: 'store', name: 'sink', value: b.uri('lease/out'), params: { mode: 'append' }, inputs: { data: 'raw' } },
+    ]);
+    const args = ['--state-dir', b.uri('state/lease')];
+    const env = b.env();
+    const lease = (expiresAt: number) => JSON.stringify({ host: 'other-host', pidSpace: 'ffffffff', pid: 4242, start: 0, token: 'theirs', expiresAt: new Date(expiresAt).toISOString() });
+
+    // Another machine holds a live lease: refused, naming it.
+    await b.put('state/lease/streams/test/lock', lease(Date.now() + 600_000));
+    const refused = await odibi(['stream', 'pipeline.json', ...args], { cwd: dir, env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/already running \(process 4242 on other-host holds .*state\/lease\/streams\/test\/lock/);
+
+    // Its lease expired (that machine died): taken over, and released at the end.
+    await b.put('state/lease/streams/test/lock', lease(Date.now() - 1000));
+    await writeFile(path.join(dir, 'in', 'a.csv'), 'x\n1\n');
+    const took = await odibi(['stream', 'pipeline.json', '--until-idle', '1', ...args], { cwd: dir, env });
+    expect(took.code, took.stdout + took.stderr).toBe(0);
+    expect(await b.get('state/lease/streams/test/lock')).toBeUndefined();
+
+    // A writer that got past the lock planned batch 2 first: this one stops there, runs nothing of it.
+    await b.put('state/lease/streams/test/offsets/0000000002.json', JSON.stringify({ version: 1, batchId: 2, plannedAt: new Date().toISOString(), sources: {} }));
+    const s = startStream(dir, args, env);
+    await writeFile(path.join(dir, 'in', 'b.csv'), 'x\n2\n');
+    expect(await s.waitFor((l) => l.includes('"batch_end"'), 30_000)).toBe(true);
+    await writeFile(path.join(dir, 'in', 'c.csv'), 'x\n3\n');
+    expect(await s.exited).toBe(1);
+    const end = events(s.lines.join('\n')).find((e) => e.type === 'stream_end');
+    expect(end?.error?.message).toMatch(/batch 2 was already planned by another process/);
+    expect((await b.keys('lease/out/')).filter((k) => k.endsWith('.parquet'))).toHaveLength(2);
+  }, 120_000);
+});
