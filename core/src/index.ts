@@ -50,6 +50,9 @@ export type { ScheduleFlags, TriggerSpec, TimedTrigger } from './schedule/trigge
 
 /** Checkpoints (odibi run --checkpoint / --resume) */
 export { LocalCheckpointStore } from './checkpoint/store.js';
+export { ObjectCheckpointStore } from './checkpoint/object-checkpoint-store.js';
+export { checkpointStoreOf } from './checkpoint/open-store.js';
+export { stateDirAt, openStateDir, type StateDir } from './state/state-dir.js';
 export type { CheckpointStore, CheckpointEntry, CheckpointDataset, PendingCheckpoint } from './checkpoint/store.js';
 
 /** Tracking */

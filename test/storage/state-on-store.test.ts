@@ -67,6 +67,16 @@ describe.each(BACKENDS)('state dir on %s', (_label, start) => {
     expect(missing.stderr).toMatch(/no-such-(bucket|container)/);
   }, 120_000);
 
+  it('keeps a schedule\'s state and its runs\' records on the store', async () => {
+    const dir = await tempDir();
+    await writePipeline(dir, [{ layer: 'ingest', name: 'tick', type: 'sql', value: 'SELECT now() AS at', outputs: { data: 't' } }]);
+    const r = await odibi(['schedule', 'pipeline.json', '--every', '1s', '--max-runs', '2', '--json', '--state-dir', b.uri('state/sched')], { cwd: dir, env: b.env() });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse((await b.get('state/sched/schedules/test.json'))!.toString())).toMatchObject({ lastFire: expect.any(Number), lastRunId: expect.any(String) });
+    expect((await b.keys('state/sched/runs/')).filter((k) => k.endsWith('.json'))).toHaveLength(2);
+    expect(await exists(path.join(dir, '.odibi'))).toBe(false);
+  }, 60_000);
+
   it('resumes from checkpoints on the store: a committed sink on the store is skipped, and written again once its object is gone', async () => {
     const dir = await tempDir('odibi-resume-', true);
     await writeFile(path.join(dir, 'readings.csv'), 'id,temp\n1,25\n2,35\n3,\n4,40\n');
@@ -130,6 +140,45 @@ describe.each(BACKENDS)('state dir on %s', (_label, start) => {
     expect((await b.keys('state/crash/streams/test/commits/')).length).toBeGreaterThan(0);
     expect(await exists(path.join(dir, '.odibi', 'streams'))).toBe(false);
   }, 300_000);
+
+  it('replays a batch of an incremental source on another machine: its snapshot and the committed row hashes come from the store', async () => {
+    const dir = await tempDir('odibi-incr-');
+    const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `${from + i},d${(from + i) % 3},${((from + i) * 1.5).toFixed(1)}`).join('\n');
+    await writeFile(path.join(dir, 'readings.csv'), `ts,device,v\n${rows(0, 50)}\n`);
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'readings', value: 'readings.csv', params: { stream: { mode: 'incremental', watermark_column: 'ts' } }, outputs: { data: 'raw' } },
+      // Slow enough (a few seconds) that the first start is killed inside its batch.
+      { layer: 'transform', name: 'slow', value: 'SELECT raw.* FROM raw, (SELECT count(*) AS c FROM range(15000) a, range(15000) b WHERE (a.range * b.range) % 7 = 3) crunch', inputs: { raw: 'raw' }, outputs: { data: 'out' } },
+      { layer: 'store', name: 'sink', value: b.uri('incr/out'), params: { mode: 'append' }, inputs: { data: 'out' } },
+    ]);
+    const args = ['--state-dir', b.uri('state/incr')];
+    const machine = async () => ({ ...b.env(), ODIBI_CACHE_DIR: await tempDir('odibi-machine-') });
+
+    const first = startStream(dir, args, await machine());
+    expect(await first.waitFor((l) => l.includes('"batch_start"'), 30_000)).toBe(true);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(await b.keys('state/incr/streams/test/offsets/')).toHaveLength(1);
+    expect(await b.keys('state/incr/streams/test/commits/')).toHaveLength(0);
+    expect((await b.keys('state/incr/streams/test/sources/')).some((k) => /input-0000000000\.parquet$/.test(k))).toBe(true);
+
+    // Another machine: no local work folder, the snapshot comes from the store and is replayed as batch 0.
+    const second = startStream(dir, [...args, '--until-idle', '1'], await machine());
+    expect(await second.exited).toBe(0);
+    expect(events(second.lines.join('\n')).find((e) => e.type === 'stream_start')?.replaying).toBe(0);
+
+    // A third machine takes only the new rows: the committed row hashes and watermark come from the store.
+    await writeFile(path.join(dir, 'readings.csv'), `ts,device,v\n${rows(0, 80)}\n`);
+    const third = startStream(dir, [...args, '--until-idle', '1'], await machine());
+    expect(await third.exited, third.lines.join('\n')).toBe(0);
+    const back = await tempDir();
+    const parts = (await b.keys('incr/out/')).filter((k) => k.endsWith('.parquet'));
+    expect(parts).toHaveLength(2);
+    for (const k of parts) await download(b, k, back);
+    expect(await query(`SELECT count(*) AS n, count(DISTINCT ts) AS d, min(ts) AS lo, max(ts) AS hi FROM read_parquet('${back}/*.parquet')`)).toEqual([{ n: 80, d: 80, lo: 0, hi: 79 }]);
+    // Only what the committed state names stays on the store (the last input and its row hashes).
+    expect((await b.keys('state/incr/streams/test/sources/')).map((k) => path.basename(k)).sort()).toEqual(['input-0000000001.parquet', 'seen-0000000001.parquet']);
+  }, 180_000);
 
   it('lets one writer at a time run a stream: a live lease is refused, an expired one taken over, and a batch another writer planned is never run twice', async () => {
     const dir = await tempDir('odibi-lease-');

@@ -24,7 +24,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--only <selector>', 'run only these steps: name, +name (with upstream), name+ (with downstream), layer:<layer>; repeatable or comma-separated', collect)
     .option('--skip <selector>', 'leave these steps out (same syntax as --only)', collect)
     .option('--keep-going', 'after a failure, let independent branches finish (dependents are skipped)')
-    .option('--state-dir <dir>', 'where run records go (default: .odibi/ beside the config)')
+    .option('--state-dir <dir>', 'where run records and checkpoints go: a folder, s3://… or az://… (default: .odibi/ beside the config)')
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--timeout <ms>', 'default per-step timeout in ms (params.timeout_ms wins)', positiveInt('--timeout'))
     .option('--checkpoint', 'save each step\'s outputs (Parquet in the state dir) so a failed run can be resumed')
@@ -37,7 +37,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('stream')
     .description('run a pipeline continuously as exactly-once micro-batches (ingest steps with params.stream)')
     .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
-    .option('--state-dir <dir>', 'offsets and commits logs, snapshots and run records (default: .odibi/ beside the config)')
+    .option('--state-dir <dir>', 'offsets and commits logs, the lock, snapshots and run records: a folder, s3://… or az://… (default: .odibi/ beside the config)')
     .option('--max-batches <n>', 'stop after n batches')
     .option('--until-idle <duration>', 'stop after this long without new input: 30s, 500ms, 2m (a bare number is seconds)')
     .option('--trigger-interval <duration>', 'how often to look for new input when nothing signals it: 1s, 250ms (a bare number is milliseconds; default 1000)')
@@ -57,7 +57,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--overlap <policy>', 'a trigger while a run is going: skip it, or queue one run (default: skip; queue for --on-file)').choices(['skip', 'queue']))
     .addOption(new Option('--missed <policy>', 'runs missed while the scheduler was down: skip them, or run once at start (default: skip)').choices(['skip', 'run-once']))
     .option('--max-runs <n>', 'stop after n runs', positiveInt('--max-runs'))
-    .option('--state-dir <dir>', 'run records and schedule state (default: .odibi/ beside the config)')
+    .option('--state-dir <dir>', 'run records and schedule state: a folder, s3://… or az://… (default: .odibi/ beside the config)')
     .option('-w, --workers <n>', 'steps to run at once (default: four per core, at most 16)', positiveInt('--workers'))
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--json', 'print schedule and run events as JSON lines')
@@ -93,7 +93,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   const checkpoint = program.command('checkpoint')
     .description('step checkpoints saved by `odibi run --checkpoint` / `--resume`')
-    .option('--state-dir <dir>', 'state dir to read (default: ./.odibi)')
+    .option('--state-dir <dir>', 'state dir to read: a folder, s3://… or az://… (default: ./.odibi)')
     .option('--config <file>', 'read the state dir beside this config');
   checkpoint.command('list')
     .description('every checkpoint: step, run, rows, size, age')
@@ -111,14 +111,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   const runs = program.command('runs')
     .description('list recorded runs (newest first)')
-    .option('--state-dir <dir>', 'state dir to read (default: ./.odibi)')
+    .option('--state-dir <dir>', 'state dir to read: a folder, s3://… or az://… (default: ./.odibi)')
     .option('--config <file>', 'read the state dir beside this config')
     .option('--json', 'one JSON object per run')
     .action(async (o) => setExit(await (await import('./commands/runs.js')).runsListCommand(o)));
   runs.command('show')
     .description('show one run: steps, rows, schema, samples, lineage')
     .argument('<id>', 'run id, a unique prefix of one, or "latest"')
-    .option('--state-dir <dir>', 'state dir to read (default: ./.odibi)')
+    .option('--state-dir <dir>', 'state dir to read: a folder, s3://… or az://… (default: ./.odibi)')
     .option('--config <file>', 'read the state dir beside this config')
     .option('--json', 'the raw run record')
     .action(async (id, o) => setExit(await (await import('./commands/runs.js')).runsShowCommand(id, { ...runs.opts(), ...o })));

@@ -32,6 +32,8 @@ export interface OffsetsEntry {
   batchId: number;
   plannedAt: string;
   sources: Record<string, SourceOffset>;
+  /** The local work folder the sources' paths are in (a restart elsewhere relocates them). */
+  workDir?: string;
 }
 
 export interface CommitEntry {
@@ -39,6 +41,8 @@ export interface CommitEntry {
   batchId: number;
   committedAt: string;
   runId: string;
+  /** As in OffsetsEntry. */
+  workDir?: string;
   rowsIn: number;
   rowsOut: number;
   durationMs: number;

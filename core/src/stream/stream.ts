@@ -30,7 +30,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import type { StreamEvent, StreamEventDraft } from './events.js';
 import { StreamLock } from './lock.js';
 import { StreamLease } from './lease.js';
-import { dropInputs, persistInputs, restoreInputs } from './durable-inputs.js';
+import { dropWorkFiles, persistWorkFiles, relocate, restoreWorkFiles } from './durable-inputs.js';
 import { ObjectStateDir, stateDirAt, type StateDir } from '../state/state-dir.js';
 import { SourceReader } from './source-reader.js';
 import { createSource, EventSource } from './sources/index.js';
@@ -174,7 +174,10 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
     await sweepLeftovers(pipeline, log);
     if (checkpoint) {
       recovered = await batchLog.recover();
-      if (recovered.pending) await restoreInputs(stateRoot, rel, dir, recovered.pending);
+      const { commit, pending } = recovered;
+      if (commit) commit.state = relocate(commit.state, commit.workDir, dir);
+      if (pending) pending.sources = relocate(pending.sources, pending.workDir, dir);
+      await restoreWorkFiles(stateRoot, rel, dir, commit?.state, pending?.sources);
       await checkSinkParts(pipeline, recovered.pending?.batchId ?? recovered.commit?.batchId ?? -1);
     }
     for (const s of sources) await s.start(wake);
@@ -229,7 +232,8 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
         }
         await fault('planned', entry.batchId);
         if (checkpoint) {
-          await persistInputs(stateRoot, rel, dir, entry);
+          entry.workDir = dir;
+          await persistWorkFiles(stateRoot, rel, dir, entry.sources);
           await batchLog.writeOffsets(entry);
         }
       }
@@ -269,12 +273,12 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
       const rowsOut = pipeline.steps.filter((s) => s.layer === 'store' || s.layer === 'publish').reduce((n, s) => n + (result.results.get(s.name)?.rowsOut ?? 0), 0);
       const commit: CommitEntry = {
         version: 1, batchId: id, committedAt: new Date(clock.now()).toISOString(), runId: result.runId, rowsIn, rowsOut,
-        durationMs: clock.now() - t0, state: nextState,
+        durationMs: clock.now() - t0, state: nextState, workDir: dir,
       };
       if (lost()) throw new StreamError(`${lost()}; batch ${id} is not committed`, { hint: 'two processes ran this stream: keep one (this one has stopped); the batch is replayed by the one that holds the lock' });
       if (checkpoint) {
         await batchLog.writeCommit(commit);
-        await dropInputs(stateRoot, rel, dir, entry);
+        await dropWorkFiles(stateRoot, rel, dir, [entry.sources, state], nextState);
       }
       await fault('after_commit', id);
       for (const s of sources) {
