@@ -26,7 +26,7 @@ import { Checkpointer } from './checkpoint/checkpointer.js';
 import { fingerprints } from './checkpoint/fingerprint.js';
 import { checkpointStoreOf } from './checkpoint/open-store.js';
 import { outputProbe } from './checkpoint/committed-output.js';
-import { stateDirAt, type StateDir } from './state/state-dir.js';
+import { openStateDir, stateDirAt, type StateDir } from './state/state-dir.js';
 import type { BatchContext } from './steps/batch-input.js';
 import type { RunRecord } from './tracker/run-record.js';
 import { RunStore } from './tracker/run-store.js';
@@ -124,7 +124,8 @@ export function defaultStateDir(pipeline: Pipeline): string {
 export async function runPipeline(config: string | Pipeline, options: RunOptions = {}): Promise<RunResult> {
   const pipeline = typeof config === 'string' ? (await loadPipeline(config, options)).pipeline : config;
   const plan = createPlan(pipeline, options);
-  const state = stateDirAt(options.stateDir ?? defaultStateDir(pipeline));
+  // A state dir on a store that cannot be reached fails here, before anything runs or is written.
+  const state = options.noState && !options.checkpoint && !options.resume ? stateDirAt(options.stateDir ?? defaultStateDir(pipeline)) : await openStateDir(options.stateDir ?? defaultStateDir(pipeline));
   const objectCacheDir = path.join(state.cacheDir, 'objects');
   if (options.check !== false) {
     const { problems } = await cachedDryRun(pipeline, { steps: plan.steps.map((p) => p.step.name), cacheDir: path.join(state.cacheDir, 'typecheck'), objectCacheDir }, path.join(state.cacheDir, 'dry-run'));

@@ -106,6 +106,8 @@ export async function streamCrashTest(o: CrashTestOptions): Promise<string> {
     } else {
       await sleep(150 + random() * 900);
     }
+    // Nothing stops a stream but the kill: one that exited on its own failed (a lost lock, a log conflict).
+    expect(s.child.exitCode, s.lines.join('\n')).toBeNull();
     s.child.kill('SIGKILL');
     await s.exited;
     kills++;

@@ -19,6 +19,8 @@ export function enrich(inputs: { clean: any }) {
 }
 `;
 
+/** The store's environment with a cache folder of this test's own: nothing left by an earlier run is found locally. */
+const envOf = async (b: Backend): Promise<Record<string, string>> => ({ ...b.env(), ODIBI_CACHE_DIR: await tempDir('odibi-cache-') });
 const byStep = (ev: Record<string, any>[]) => Object.fromEntries(ev.filter((e) => e.type === 'step_success').map((e) => [e.step, e.restoredFrom ?? 'ran']));
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
@@ -39,7 +41,7 @@ describe.each(BACKENDS)('state dir on %s', (_label, start) => {
       { layer: 'store', name: 'save', value: 'out/evens.parquet', inputs: { data: 'evens' } },
     ]);
     const state = b.uri('state/records');
-    const env = b.env();
+    const env = await envOf(b);
     const run = await odibi(['run', 'pipeline.json', '--checkpoint', '--state-dir', state], { cwd: dir, env });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const records = (await b.keys('state/records/runs/')).filter((k) => k.endsWith('.json'));
@@ -61,16 +63,21 @@ describe.each(BACKENDS)('state dir on %s', (_label, start) => {
     expect(checkpoints.stdout).toMatch(/numbers[\s\S]*evens|evens[\s\S]*numbers/);
     expect(checkpoints.stdout).toContain(b.uri('state/records/checkpoints'));
 
-    // A state dir in a bucket that does not exist fails before anything runs, naming it.
-    const missing = await odibi(['runs', '--state-dir', b.name === 's3' ? 's3://no-such-bucket/state' : 'az://no-such-container/state'], { cwd: dir, env });
-    expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toMatch(/no-such-(bucket|container)/);
+    // A state dir in a bucket that does not exist fails before anything runs or is written, naming it.
+    const nowhere = b.name === 's3' ? 's3://no-such-bucket/state' : 'az://no-such-container/state';
+    for (const args of [['runs'], ['run', 'pipeline.json'], ['schedule', 'pipeline.json', '--every', '1s', '--max-runs', '1']]) {
+      await rm(path.join(dir, 'out'), { recursive: true, force: true });
+      const missing = await odibi([...args, '--state-dir', nowhere], { cwd: dir, env });
+      expect(missing.code, args.join(' ')).not.toBe(0);
+      expect(missing.stderr, args.join(' ')).toMatch(/no-such-(bucket|container)/);
+      expect(await exists(path.join(dir, 'out')), args.join(' ')).toBe(false);
+    }
   }, 120_000);
 
   it('keeps a schedule\'s state and its runs\' records on the store', async () => {
     const dir = await tempDir();
     await writePipeline(dir, [{ layer: 'ingest', name: 'tick', type: 'sql', value: 'SELECT now() AS at', outputs: { data: 't' } }]);
-    const r = await odibi(['schedule', 'pipeline.json', '--every', '1s', '--max-runs', '2', '--json', '--state-dir', b.uri('state/sched')], { cwd: dir, env: b.env() });
+    const r = await odibi(['schedule', 'pipeline.json', '--every', '1s', '--max-runs', '2', '--json', '--state-dir', b.uri('state/sched')], { cwd: dir, env: await envOf(b) });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(JSON.parse((await b.get('state/sched/schedules/test.json'))!.toString())).toMatchObject({ lastFire: expect.any(Number), lastRunId: expect.any(String) });
     expect((await b.keys('state/sched/runs/')).filter((k) => k.endsWith('.json'))).toHaveLength(2);
@@ -88,7 +95,7 @@ describe.each(BACKENDS)('state dir on %s', (_label, start) => {
       { layer: 'store', name: 'save', value: b.uri('resume/out/bands'), params: { mode: 'append' }, inputs: { data: 'bands' } },
     ]);
     const args = ['--state-dir', b.uri('state/resume')];
-    const env = b.env();
+    const env = await envOf(b);
     await writeFile(path.join(dir, 'fail.flag'), '');
     const failed = await odibi(['run', 'pipeline.json', '--checkpoint', '--json', ...args], { cwd: dir, env });
     expect(failed.code).toBe(1);
@@ -128,7 +135,7 @@ describe.each(BACKENDS)('state dir on %s', (_label, start) => {
       dir, kills: 16, files: 40, rowsPerFile: 40, sink: b.uri('crash/out/clean'), killWithinMs: 400, arrivalScale: 3,
       args: ['--state-dir', b.uri('state/crash')],
       // A short lease, so renewals (conditional writes on the lock) happen many times a batch.
-      env: { ...b.env(), ODIBI_LOCK_TTL_MS: '2000' },
+      env: { ...await envOf(b), ODIBI_LOCK_TTL_MS: '2000' },
       parts: async () => {
         const keys = await b.keys('crash/out/clean/');
         const local = await tempDir();
@@ -152,7 +159,7 @@ describe.each(BACKENDS)('state dir on %s', (_label, start) => {
       { layer: 'store', name: 'sink', value: b.uri('incr/out'), params: { mode: 'append' }, inputs: { data: 'out' } },
     ]);
     const args = ['--state-dir', b.uri('state/incr')];
-    const machine = async () => ({ ...b.env(), ODIBI_CACHE_DIR: await tempDir('odibi-machine-') });
+    const machine = () => envOf(b);
 
     const first = startStream(dir, args, await machine());
     expect(await first.waitFor((l) => l.includes('"batch_start"'), 30_000)).toBe(true);
@@ -188,8 +195,13 @@ describe.each(BACKENDS)('state dir on %s', (_label, start) => {
       { layer: 'store', name: 'sink', value: b.uri('lease/out'), params: { mode: 'append' }, inputs: { data: 'raw' } },
     ]);
     const args = ['--state-dir', b.uri('state/lease')];
-    const env = b.env();
+    const env = { ...await envOf(b), ODIBI_LOCK_TTL_MS: '1500' };
     const lease = (expiresAt: number) => JSON.stringify({ host: 'other-host', pidSpace: 'ffffffff', pid: 4242, start: 0, token: 'theirs', expiresAt: new Date(expiresAt).toISOString() });
+
+    // A state dir the store does not have: refused before anything is read or written.
+    const nowhere = await odibi(['stream', 'pipeline.json', '--state-dir', b.name === 's3' ? 's3://no-such-bucket/state' : 'az://no-such-container/state'], { cwd: dir, env });
+    expect(nowhere.code).not.toBe(0);
+    expect(nowhere.stderr).toMatch(/no-such-(bucket|container)/);
 
     // Another machine holds a live lease: refused, naming it.
     await b.put('state/lease/streams/test/lock', lease(Date.now() + 600_000));
@@ -214,5 +226,16 @@ describe.each(BACKENDS)('state dir on %s', (_label, start) => {
     const end = events(s.lines.join('\n')).find((e) => e.type === 'stream_end');
     expect(end?.error?.message).toMatch(/batch 2 was already planned by another process/);
     expect((await b.keys('lease/out/')).filter((k) => k.endsWith('.parquet'))).toHaveLength(2);
+
+    // Another process takes the lease over while this one runs: its next renewal finds out, and it stops.
+    await b.remove('state/lease/streams/test/offsets/0000000002.json');
+    const holder = startStream(dir, args, env);
+    expect(await holder.waitFor((l) => l.includes('"stream_start"'), 30_000)).toBe(true);
+    await b.put('state/lease/streams/test/lock', lease(Date.now() + 600_000));
+    expect(await holder.exited).toBe(1);
+    const lostEnd = events(holder.lines.join('\n')).find((e) => e.type === 'stream_end');
+    expect(lostEnd?.error?.message).toMatch(/stream lock .* was taken over by another process/);
+    // It left the new holder's lease alone.
+    expect(JSON.parse((await b.get('state/lease/streams/test/lock'))!.toString()).token).toBe('theirs');
   }, 120_000);
 });

@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pipeline } from '../config/model.js';
+import { errorMessage } from '../errors.js';
 import { locate } from '../storage/locate.js';
 import { isObjectUri } from '../storage/uri.js';
 import type { CommittedOutput } from './store.js';
@@ -30,7 +31,12 @@ export function outputProbe(pipeline: Pipeline): OutputProbe {
 /** How the first recorded output differs from what is there now, if it does. */
 export async function changedOutput(step: string, outputs: readonly CommittedOutput[], probe: OutputProbe): Promise<string | undefined> {
   for (const o of outputs) {
-    const now = await probe(step, o.path);
+    let now;
+    try {
+      now = await probe(step, o.path);
+    } catch (err) {
+      return `its output ${o.path} could not be looked at (${errorMessage(err).split('\n')[0]})`;
+    }
     if (!now) return `its output ${o.path} is gone`;
     if (now.size !== o.size || now.mtimeMs !== o.mtimeMs || now.etag !== o.etag) return `its output ${o.path} was changed`;
   }

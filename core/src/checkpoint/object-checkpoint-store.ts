@@ -66,7 +66,8 @@ export class ObjectCheckpointStore implements CheckpointStore {
     const store = await this.state.store();
     for (const d of entry.datasets) {
       const rel = this.#rel(step, fingerprint, d.file);
-      const info = await store.head(this.state.key(rel));
+      const info = await store.head(this.state.key(rel)).catch((err: unknown) => errorMessage(err).split('\n')[0]);
+      if (typeof info === 'string') return { problem: `${this.state.where(rel)} could not be looked at (${info})` };
       if (!info || info.size !== d.bytes) return { problem: `${this.state.where(rel)} is ${info ? `${info.size} bytes, expected ${d.bytes}` : 'missing'}` };
     }
     return { entry };

@@ -67,6 +67,8 @@ export class NotebookSession {
   readonly #tmpDir: string;
   /** Definitions in the order they were first made, keyed by step name. */
   readonly #steps = new Map<string, StepFields>();
+  /** The validated pipeline of #steps, until they change. */
+  #pipeline: Pipeline | undefined;
   /** Columns of each dataset defined so far, from the step that made it. */
   readonly #schemas = new Map<string, ColumnSchema[]>();
   #running: AbortController | undefined;
@@ -111,7 +113,9 @@ export class NotebookSession {
   /** The recorded steps as a validated pipeline. */
   pipeline(): Pipeline {
     if (this.#steps.size === 0) return { name: 'notebook', file: path.join(this.baseDir, 'notebook.json'), baseDir: this.baseDir, steps: [], secrets: [] };
-    return this.#validate([...this.#steps.values()]).pipeline;
+    // Every magic asks for the known keys: validating every step again each time grew with the notebook.
+    this.#pipeline ??= this.#validate([...this.#steps.values()]).pipeline;
+    return this.#pipeline;
   }
 
   #validate(fields: StepFields[]) {
@@ -147,6 +151,7 @@ export class NotebookSession {
       const result = summary.results.get(step.name)!;
       this.#steps.clear();
       for (const [k, v] of next) this.#steps.set(k, v);
+      this.#pipeline = pipeline;
       for (const out of result.outputs) this.#schemas.set(out.key, out.schema);
       // A notebook step runs on its own, never fused: its output is always a counted table.
       return { step, outputs: result.outputs, rowsOut: result.rowsOut ?? 0, replaced };

@@ -15,7 +15,7 @@ import { errorMessage } from '../errors.js';
 import type { ErrorInfo, Hook } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
 import { Bus } from '../exec/event-bus.js';
-import { stateDirAt, type StateDir } from '../state/state-dir.js';
+import { openStateDir, type StateDir } from '../state/state-dir.js';
 import { defaultStateDir, runPipeline, type RunOptions } from '../run.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { missedSince, timedTrigger, TriggerError, type TimedTrigger, type TriggerSpec } from './trigger.js';
@@ -112,7 +112,7 @@ export class Scheduler {
   /** Validates the config, reads the schedule's state and starts waiting for the trigger. */
   async start(): Promise<void> {
     this.#pipeline = typeof this.#config === 'string' ? (await loadPipeline(this.#config, { project: this.#o.project })).pipeline : this.#config;
-    this.#stateDir = stateDirAt(this.#o.stateDir ?? defaultStateDir(this.#pipeline));
+    this.#stateDir = await openStateDir(this.#o.stateDir ?? defaultStateDir(this.#pipeline));
     this.#stateRel = `schedules/${this.#pipeline.name.replace(/[^\w.-]/g, '_')}.json`;
     this.#stateFile = this.#stateDir.where(this.#stateRel);
     this.#state = await readState(this.#stateDir, this.#stateRel);
@@ -268,8 +268,10 @@ export class Scheduler {
 }
 
 async function readState(state: StateDir, rel: string): Promise<ScheduleState> {
+  // A store that does not answer is an error; a missing or damaged file is a fresh schedule.
+  const text = state.local !== undefined ? await state.read(rel).catch(() => undefined) : await state.read(rel);
   try {
-    const s = JSON.parse((await state.read(rel)) ?? '{}') as ScheduleState;
+    const s = JSON.parse(text ?? '{}') as ScheduleState;
     return typeof s === 'object' && s !== null ? s : {};
   } catch {
     return {};

@@ -17,6 +17,9 @@ describe('a local state dir', () => {
     expect(await state.create('logs/1.json', 'second')).toBe(false);
     expect(await state.read('logs/1.json')).toBe('first');
     await state.write('logs/2.json', 'x'.repeat(100_000));
+    await state.write('logs/1.json', 'replaced');
+    expect(await state.read('logs/1.json')).toBe('replaced');
+    expect((await state.read('logs/2.json'))?.length).toBe(100_000);
     expect((await state.list('logs')).sort()).toEqual(['1.json', '2.json']);
     expect(await readdir(path.join(dir, 'logs'))).toHaveLength(2);
     await state.remove('logs/1.json');

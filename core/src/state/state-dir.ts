@@ -123,6 +123,7 @@ export class ObjectStateDir implements StateDir {
   readonly cacheDir: string;
   readonly #prefix: string;
   #store?: Promise<ObjectStore>;
+  #probed?: Promise<void>;
 
   constructor(readonly location: string) {
     const uri = parseObjectUri(location);
@@ -149,9 +150,15 @@ export class ObjectStateDir implements StateDir {
     return withKey(this.location, this.key(rel));
   }
 
-  /** Lists the first page under the prefix: a missing bucket or a denied credential fails here. */
-  async probe(): Promise<void> {
-    for await (const _ of (await this.store()).list(this.#prefix)) break;
+  /** Lists the first page under the prefix, once: a missing bucket or a denied credential fails here. */
+  probe(): Promise<void> {
+    this.#probed ??= (async () => {
+      for await (const _ of (await this.store()).list(this.#prefix)) break;
+    })();
+    this.#probed.catch(() => {
+      this.#probed = undefined;
+    });
+    return this.#probed;
   }
 
   async read(rel: string): Promise<string | undefined> {

@@ -92,6 +92,8 @@ export class BatchLog {
     if (await this.state.create(rel, text)) return;
     // Taken: by another writer, or an entry that could not be read and is being written again.
     const existing = await this.state.read(rel).catch(() => undefined);
+    // Our own entry: a create whose answer was lost and that the client retried.
+    if (existing === text) return;
     if (existing !== undefined && parses(existing, batchId)) {
       throw new StreamError(`batch ${batchId} was already ${what} by another process (${this.state.where(rel)})`, {
         hint: 'two processes run this stream with one state dir: stop the other one; this one stops without committing anything',
@@ -133,8 +135,9 @@ export class BatchLog {
 
   async #read<T extends { batchId: number; version: number }>(dir: string, id: number, what: string): Promise<T | undefined> {
     const rel = `${dir}/${BatchLog.fileName(id)}`;
+    // A store that does not answer fails the recovery: falling back a batch would replay a committed one.
+    const text = this.state.local !== undefined ? await this.state.read(rel).catch(() => undefined) : await this.state.read(rel);
     try {
-      const text = await this.state.read(rel);
       if (text === undefined) throw new Error('gone');
       const entry = JSON.parse(text) as T;
       if (entry?.version !== 1 || entry.batchId !== id) throw new Error('not an entry of this batch');

@@ -10,10 +10,10 @@
  * Log entries record the work folder they were written with; a restart with another one (another
  * machine, another cache folder) relocates the paths they hold.
  */
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { produceAtomic } from '../shared/atomic-write.js';
 import { ObjectStateDir, type StateDir } from '../state/state-dir.js';
+import { folderPrefix } from '../storage/uri.js';
 
 interface WorkFile {
   file: string;
@@ -44,17 +44,39 @@ export async function persistWorkFiles(state: StateDir, rel: string, workDir: st
   for (const f of workFiles(rel, workDir, ...values)) await store.upload(state.key(f.rel), f.file);
 }
 
-/** Downloads the work files `values` name (the committed state, a batch to replay) that are not here. */
-export async function restoreWorkFiles(state: StateDir, rel: string, workDir: string, ...values: unknown[]): Promise<void> {
-  if (!(state instanceof ObjectStateDir)) return;
+/**
+ * Downloads the work files `values` name (the committed state, a batch to replay), replacing any
+ * local file of the same name: one left here by a batch this machine planned but never logged
+ * would be another batch's input. Returns the keys of files named but not on the store.
+ */
+export async function restoreWorkFiles(state: StateDir, rel: string, workDir: string, ...values: unknown[]): Promise<string[]> {
+  if (!(state instanceof ObjectStateDir)) return [];
   const store = await state.store();
+  const missing: string[] = [];
   for (const f of workFiles(rel, workDir, ...values)) {
-    if (await stat(f.file).then(() => true, () => false)) continue;
-    if (!(await store.head(state.key(f.rel)))) continue;
+    if (!(await store.head(state.key(f.rel)))) {
+      missing.push(state.where(f.rel));
+      continue;
+    }
     await produceAtomic(f.file, async (tmp) => {
       await store.download(state.key(f.rel), tmp);
     });
   }
+  return missing;
+}
+
+/** Removes work files on the store that `values` (what a restart recovered) do not name: left by a crash after a commit. */
+export async function sweepWorkFiles(state: StateDir, rel: string, workDir: string, ...values: unknown[]): Promise<number> {
+  if (!(state instanceof ObjectStateDir)) return 0;
+  const store = await state.store();
+  const kept = new Set(workFiles(rel, workDir, ...values).map((f) => state.key(f.rel)));
+  let n = 0;
+  for await (const o of store.list(folderPrefix(state.key(`${rel}/sources`)))) {
+    if (kept.has(o.key)) continue;
+    await store.delete(o.key).catch(() => undefined);
+    n++;
+  }
+  return n;
 }
 
 /** Removes from the store the work files `before` names and `after` (the newly committed state) does not. */

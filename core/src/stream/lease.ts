@@ -32,11 +32,14 @@ export function leaseTtlMs(): number {
 export class StreamLease {
   #etag: string;
   #lost: string | undefined;
+  /** When the lease last surely held: its expiry is counted from here. */
+  #heldAt = Date.now();
+  #renewing = false;
   readonly #timer: NodeJS.Timeout;
 
-  private constructor(private readonly store: ObjectStore, private readonly key: string, readonly uri: string, private readonly body: LeaseBody, etag: string, ttl: number) {
+  private constructor(private readonly store: ObjectStore, private readonly key: string, readonly uri: string, private readonly body: LeaseBody, etag: string, private readonly ttl: number) {
     this.#etag = etag;
-    this.#timer = setInterval(() => void this.#renew(ttl), Math.max(250, Math.floor(ttl / 3)));
+    this.#timer = setInterval(() => void this.#renew(), Math.max(250, Math.floor(ttl / 3)));
     this.#timer.unref();
   }
 
@@ -73,25 +76,36 @@ export class StreamLease {
     throw new StreamError(`could not take the stream lock ${uri}`, { hint: 'another process keeps taking it: stop the other stream processes of this state dir' });
   }
 
-  /** Why the lease was lost, once it was (another process took it over): the stream must stop. */
+  /**
+   * Why the lease was lost, once it was: another process took it over, or it could not be renewed
+   * for as long as it lasts (another machine may take it over now). The stream must stop.
+   */
   get lost(): string | undefined {
+    if (!this.#lost && Date.now() - this.#heldAt >= this.ttl) this.#lost = `the stream lock ${this.uri} could not be renewed for ${Math.round(this.ttl / 1000)} s (is the store reachable?)`;
     return this.#lost;
   }
 
-  async #renew(ttl: number): Promise<void> {
-    if (this.#lost) return;
-    const next = { ...this.body, expiresAt: new Date(Date.now() + ttl).toISOString() };
+  async #renew(): Promise<void> {
+    // One renewal at a time: two in flight with the same ETag would make the second look like a takeover.
+    if (this.#lost || this.#renewing) return;
+    this.#renewing = true;
+    const started = Date.now();
+    const next = { ...this.body, expiresAt: new Date(started + this.ttl).toISOString() };
     try {
       this.#etag = (await this.store.putBytes(this.key, JSON.stringify(next), { ifMatch: this.#etag })).etag;
+      this.#heldAt = started;
     } catch (err) {
       if (isPrecondition(err)) {
         this.#lost = `the stream lock ${this.uri} was taken over by another process`;
         clearInterval(this.#timer);
       }
       // Any other error (the store briefly unreachable): try again at the next tick, while the lease holds.
+    } finally {
+      this.#renewing = false;
     }
   }
 
+  /** Removes the lease if it is still this process's (S3 has no conditional delete: a takeover in between is the small window). */
   async release(): Promise<void> {
     clearInterval(this.#timer);
     if (this.#lost) return;

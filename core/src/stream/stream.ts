@@ -30,8 +30,8 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import type { StreamEvent, StreamEventDraft } from './events.js';
 import { StreamLock } from './lock.js';
 import { StreamLease } from './lease.js';
-import { dropWorkFiles, persistWorkFiles, relocate, restoreWorkFiles } from './durable-inputs.js';
-import { ObjectStateDir, stateDirAt, type StateDir } from '../state/state-dir.js';
+import { dropWorkFiles, persistWorkFiles, relocate, restoreWorkFiles, sweepWorkFiles } from './durable-inputs.js';
+import { ObjectStateDir, openStateDir, type StateDir } from '../state/state-dir.js';
 import { SourceReader } from './source-reader.js';
 import { createSource, EventSource } from './sources/index.js';
 import type { StreamSource } from './sources/source.js';
@@ -137,7 +137,7 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
     throw new StreamError(`no step of ${pipeline.file} streams`, { file: pipeline.file, hint: 'give an ingest step params.stream, e.g. {"mode": "file_watch", "pattern": "*.csv"}; or use `odibi run` for a one-off run' });
   }
   checkAppendTargets(pipeline);
-  const stateRoot = stateDirAt(options.stateDir ?? defaultStateDir(pipeline));
+  const stateRoot = await openStateDir(options.stateDir ?? defaultStateDir(pipeline));
   const stateDir = stateRoot.location;
   // Checked once here, as `odibi run` checks before it runs; batches then skip the check.
   const { problems } = await dryRun(pipeline, { cacheDir: path.join(stateRoot.cacheDir, 'typecheck'), objectCacheDir: path.join(stateRoot.cacheDir, 'objects') });
@@ -177,7 +177,8 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
       const { commit, pending } = recovered;
       if (commit) commit.state = relocate(commit.state, commit.workDir, dir);
       if (pending) pending.sources = relocate(pending.sources, pending.workDir, dir);
-      await restoreWorkFiles(stateRoot, rel, dir, commit?.state, pending?.sources);
+      for (const m of await restoreWorkFiles(stateRoot, rel, dir, commit?.state, pending?.sources)) log(`${m} is named by the stream's log but is not on the store`);
+      await sweepWorkFiles(stateRoot, rel, dir, commit?.state, pending?.sources);
       await checkSinkParts(pipeline, recovered.pending?.batchId ?? recovered.commit?.batchId ?? -1);
     }
     for (const s of sources) await s.start(wake);
