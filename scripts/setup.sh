@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, and nothing else: npm packages (from package-lock.json) and, with
-# --system, the Debian packages tests need (PostgreSQL, Jupyter, Chromium, Ceph radosgw). Safe to run repeatedly.
+# --system, the Debian packages tests need (PostgreSQL, Jupyter, Chromium, Ceph radosgw, Redis, NATS). Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,9 @@ if [ "${1:-}" = "--system" ]; then
   # S3 tests run a real Ceph radosgw with a monitor and a memstore OSD on 127.0.0.1
   # (test/helpers/s3-server.ts); these three pull in ceph-base/ceph-common (monmaptool, ceph, radosgw-admin).
   { [ -x /usr/bin/ceph-mon ] && [ -x /usr/bin/ceph-osd ] && [ -x /usr/bin/radosgw ]; } || packages+=(ceph-mon ceph-osd radosgw)
+  # Broker stream sources (test/stream/brokers.test.ts): Redis Streams and NATS JetStream.
+  [ -x /usr/bin/redis-server ] || packages+=(redis-server)
+  [ -x /usr/sbin/nats-server ] || packages+=(nats-server)
 fi
 if [ "${1:-}" = "--system" ] || [ "${1:-}" = "--jupyter" ]; then
   [ -x /usr/bin/jupyter-nbconvert ] || packages+=(jupyter-client jupyter-nbconvert python3-nbclient jupyter-notebook python3-ipykernel)

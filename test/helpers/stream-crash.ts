@@ -1,6 +1,6 @@
 /**
- * The exactly-once crash test, shared by a local stream and streams whose state and sink are on an
- * object store: `odibi stream` is SIGKILLed at seeded random moments (some right after a batch
+ * The exactly-once crash test, shared by a local stream, streams whose state and sink are on an
+ * object store, and streams reading a broker (Redis Streams, NATS JetStream): `odibi stream` is SIGKILLed at seeded random moments (some right after a batch
  * starts) while CSV files keep arriving, and restarted each time. At the end the sink, read with
  * DuckDB over all its part files, must equal the same SQL run as one batch over all the inputs: no
  * row lost, none duplicated.
@@ -50,8 +50,20 @@ export function startStream(dir: string, args: string[] = [], env: Record<string
   return { child, lines, exited, waitFor };
 }
 
+/** One produced row, as every source carries it (a CSV line, a Redis entry, a NATS message). */
+export interface CrashRow {
+  file_no: number;
+  row_no: number;
+  device: string;
+  v: string;
+}
+
 export interface CrashTestOptions {
   dir: string;
+  /** The streaming ingest step (output `raw`); default: file_watch over `in/*.csv`. */
+  source?: Record<string, unknown>;
+  /** Sends one group of rows to the source; default: a CSV file dropped into `in/`. */
+  publish?: (rows: CrashRow[], group: number) => Promise<void>;
   kills: number;
   files: number;
   rowsPerFile: number;
@@ -74,9 +86,11 @@ export interface CrashTestOptions {
 export async function streamCrashTest(o: CrashTestOptions): Promise<string> {
   const { dir } = o;
   await mkdir(path.join(dir, 'in'));
+  await mkdir(path.join(dir, 'expected'));
   await writePipeline(dir, [
-    { layer: 'ingest', name: 'readings', value: 'in', params: { stream: { mode: 'file_watch', pattern: '*.csv' } }, outputs: { data: 'raw' } },
-    { layer: 'transform', name: 'clean', value: "SELECT file_no, row_no, device, round(v * 1.5, 3) AS v15 FROM raw WHERE device <> 'bad'", inputs: { raw: 'raw' }, outputs: { data: 'clean' } },
+    o.source ?? { layer: 'ingest', name: 'readings', value: 'in', params: { stream: { mode: 'file_watch', pattern: '*.csv' } }, outputs: { data: 'raw' } },
+    // Casts: a broker's fields arrive as text.
+    { layer: 'transform', name: 'clean', value: "SELECT CAST(file_no AS INTEGER) AS file_no, CAST(row_no AS INTEGER) AS row_no, device, round(CAST(v AS DOUBLE) * 1.5, 3) AS v15 FROM raw WHERE device <> 'bad'", inputs: { raw: 'raw' }, outputs: { data: 'clean' } },
     { layer: 'store', name: 'sink', value: o.sink, params: { mode: 'append' }, inputs: { data: 'clean' } },
   ]);
   const random = rng(20261125);
@@ -85,10 +99,17 @@ export async function streamCrashTest(o: CrashTestOptions): Promise<string> {
   let written = 0;
   const feeder = (async () => {
     for (let f = 0; f < o.files; f++) {
-      const rows = Array.from({ length: o.rowsPerFile }, (_, r) => `${f},${r},${random() < 0.1 ? 'bad' : `d${Math.floor(random() * 5)}`},${(random() * 100).toFixed(2)}`);
+      const rows: CrashRow[] = Array.from({ length: o.rowsPerFile }, (_, r) => ({ file_no: f, row_no: r, device: random() < 0.1 ? 'bad' : `d${Math.floor(random() * 5)}`, v: (random() * 100).toFixed(2) }));
+      const csv = `file_no,row_no,device,v\n${rows.map((r) => `${r.file_no},${r.row_no},${r.device},${r.v}`).join('\n')}\n`;
       const name = `batch-${String(f).padStart(3, '0')}.csv`;
-      await writeFile(path.join(dir, 'in', `.${name}.tmp`), `file_no,row_no,device,v\n${rows.join('\n')}\n`);
-      await rename(path.join(dir, 'in', `.${name}.tmp`), path.join(dir, 'in', name));
+      // What was sent, as the expected result reads it.
+      await writeFile(path.join(dir, 'expected', name), csv);
+      if (o.publish) {
+        await o.publish(rows, f);
+      } else {
+        await writeFile(path.join(dir, 'in', `.${name}.tmp`), csv);
+        await rename(path.join(dir, 'in', `.${name}.tmp`), path.join(dir, 'in', name));
+      }
       written++;
       await sleep((20 + random() * 120) * (o.arrivalScale ?? 1));
     }
@@ -101,7 +122,8 @@ export async function streamCrashTest(o: CrashTestOptions): Promise<string> {
     const s = startStream(dir, o.args, o.env);
     if (random() < 0.5) {
       // Right after a batch starts: the kill lands inside the batch (before or after its sinks commit).
-      const started = await s.waitFor((l) => l.includes('"batch_start"'), 15_000);
+      // Once every file is in, a batch may never start again: wait less.
+      const started = await s.waitFor((l) => l.includes('"batch_start"'), written < o.files ? 15_000 : 3000);
       if (started) await sleep(random() * (o.killWithinMs ?? 40));
     } else {
       await sleep(150 + random() * 900);
@@ -124,7 +146,7 @@ export async function streamCrashTest(o: CrashTestOptions): Promise<string> {
   expect(end?.reason, last.lines.join('\n')).toBe('until_idle');
   expect(code).toBe(0);
 
-  const expectedSql = `SELECT file_no, row_no, device, round(v * 1.5, 3) AS v15 FROM read_csv('${dir}/in/*.csv') WHERE device <> 'bad'`;
+  const expectedSql = `SELECT file_no, row_no, device, round(v * 1.5, 3) AS v15 FROM read_csv('${dir}/expected/*.csv') WHERE device <> 'bad'`;
   const expected = await query(expectedSql);
   const parts = await o.parts();
   const sink = `read_parquet('${parts.dir}/*.parquet')`;

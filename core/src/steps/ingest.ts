@@ -12,6 +12,7 @@ import { isUrl, onlyOutput, resolvePath, type StepContext, type StepHandler } fr
 import { formatOf, readerFor, readFilesSql } from './formats.js';
 import { runFunctionStep } from './function-step.js';
 import type { BatchInput } from './batch-input.js';
+import { BROKER_MODES } from '../config/stream-spec.js';
 import { locate } from '../storage/locate.js';
 import { localCopies } from '../storage/read-cache.js';
 
@@ -20,6 +21,10 @@ export const runIngest: StepHandler = async (ctx) => {
   const { key } = onlyOutput(step);
   const batchInput = ctx.batch?.inputs[step.name];
   if (batchInput) return ingestBatch(ctx, key, batchInput);
+  const mode = (step.params.stream as { mode?: unknown } | undefined)?.mode;
+  if (typeof mode === 'string' && BROKER_MODES.has(mode)) {
+    throw new StepError(step.name, `this step reads a ${mode === 'redis' ? 'Redis stream' : 'NATS JetStream subject'}: it has input only in a stream`, { hint: 'run the pipeline with `odibi stream`, which takes the messages exactly once' });
+  }
   switch (step.type) {
     case 'sql':
       return ingestSql(ctx, key);

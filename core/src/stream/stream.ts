@@ -181,7 +181,7 @@ export async function startStream(config: string | Pipeline, options: StreamOpti
       await sweepWorkFiles(stateRoot, rel, dir, commit?.state, pending?.sources);
       await checkSinkParts(pipeline, recovered.pending?.batchId ?? recovered.commit?.batchId ?? -1);
     }
-    for (const s of sources) await s.start(wake);
+    for (const s of sources) await s.start(wake, recovered.commit?.state[s.step]);
   } catch (err) {
     await Promise.allSettled(sources.map((s) => s.close()));
     await reader.close();

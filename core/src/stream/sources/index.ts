@@ -4,6 +4,8 @@ import { EventSource } from './event.js';
 import { FileWatchSource } from './file-watch.js';
 import { IncrementalSource } from './incremental.js';
 import { IntervalSource } from './interval.js';
+import { NatsSource } from './nats.js';
+import { RedisSource } from './redis.js';
 import type { SourceContext, StreamSource } from './source.js';
 
 export function createSource(ctx: SourceContext, spec: StreamSpec): StreamSource {
@@ -12,6 +14,8 @@ export function createSource(ctx: SourceContext, spec: StreamSpec): StreamSource
     case 'incremental': return new IncrementalSource(ctx, spec);
     case 'interval': return new IntervalSource(ctx, spec);
     case 'event': return new EventSource(ctx, spec);
+    case 'redis': return new RedisSource(ctx, spec);
+    case 'nats': return new NatsSource(ctx, spec);
   }
 }
 

@@ -33,8 +33,11 @@ export interface PlannedInput {
 export interface StreamSource {
   readonly step: string;
   readonly mode: StreamMode;
-  /** Starts watching (a folder, a server); `wake` tells the loop input may have arrived. */
-  start(wake: () => void): Promise<void>;
+  /**
+   * Starts watching (a folder, a server); `wake` tells the loop input may have arrived. `committed`
+   * is the source's state after the last committed batch (a broker consumer starts after it).
+   */
+  start(wake: () => void, committed?: unknown): Promise<void>;
   /** New input after the committed `state`, or undefined when there is none now. */
   plan(state: unknown, batchId: number): Promise<PlannedInput | undefined>;
   /** The input of a batch in which this source has nothing new: empty, shaped like earlier input. */
