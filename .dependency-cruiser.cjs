@@ -9,7 +9,7 @@ const CORE = [
   ['graph', 'sql', 'engine', 'storage', 'state'],
   ['load', 'exec'],
   ['steps', 'tracker', 'render'],
-  ['checkpoint', 'check'],
+  ['checkpoint', 'check', 'distributed'],
   ['run\\.ts'],
   ['stream', 'schedule', 'interactive'],
   ['testing', 'cli', 'index\\.ts'],

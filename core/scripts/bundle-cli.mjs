@@ -34,7 +34,7 @@ await build({
     'sql.js', // WASM beside its glue code
     'pg', 'apache-arrow', 'chokidar', '@dagrejs/dagre', 'log-update', 'croner', 'csv-parse', 'picomatch',
     '@aws-sdk/*', '@azure/*', // large, and loaded only when a step reads or writes s3:// or az://
-    'ioredis', 'nats', // loaded only by a stream reading a broker
+    'ioredis', 'nats', 'bullmq', // loaded only by a stream reading a broker, or the distributed executor
   ],
   // Bundled CommonJS (commander) calls require() for Node built-ins.
   banner: { js: "import { createRequire as __odibiCreateRequire } from 'node:module'; const require = __odibiCreateRequire(import.meta.url);" },

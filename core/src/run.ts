@@ -4,19 +4,20 @@
  */
 import { locate, type ObjectLocation } from './storage/locate.js';
 import { sweepStagedObjects } from './storage/staged-object.js';
+import { isObjectUri } from './storage/uri.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { cachedDryRun } from './check/dry-run-cache.js';
 import { Redactor } from './config/env.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, OdibiError } from './errors.js';
 import { loadPipeline } from './load/pipeline.js';
 import { type LoadOptions } from './config/load.js';
 import type { Pipeline } from './config/model.js';
 import { DuckDBEngine } from './engine/duckdb-engine.js';
 import { EventBus } from './exec/event-bus.js';
 import type { Hook } from './exec/events.js';
-import { execute, type RunSummary } from './exec/executor.js';
+import { execute, type RunSummary, type StepRunner } from './exec/executor.js';
 import { createPlan, type Plan, type PlanOptions } from './graph/plan.js';
 import { planFusion, type Fusion } from './graph/fusion.js';
 import { DuckDBStepRunner } from './steps/duckdb-runner.js';
@@ -71,6 +72,14 @@ export interface RunOptions extends PlanOptions, LoadOptions {
    * graph/fusion.ts). Runs that save checkpoints, and stream batches, always store every dataset.
    */
   fuse?: boolean;
+  /** Where steps run: in this process (default), or as BullMQ jobs that `odibi worker`s take. */
+  executor?: 'local' | 'bullmq';
+  /** With the bullmq executor: the Redis URL (default ODIBI_REDIS_URL). */
+  redis?: string;
+  /** With the bullmq executor: the queue name (default `odibi`). */
+  queue?: string;
+  /** With the bullmq executor: where datasets pass between workers (default: the state dir's `exchange/`). */
+  exchange?: string;
 }
 
 export interface RunResult extends RunSummary {
@@ -99,8 +108,9 @@ export async function sweepLeftovers(pipeline: Pipeline, say: (message: string) 
  * What the run stores as tables and what it fuses: nothing is fused when outputs must exist as
  * tables (checkpoints save them; a stream counts its sources' rows) or when the user says so.
  */
-export function fusionFor(plan: Plan, options: Pick<RunOptions, 'fuse' | 'checkpoint' | 'resume' | 'batch'> = {}): Fusion {
+export function fusionFor(plan: Plan, options: Pick<RunOptions, 'fuse' | 'checkpoint' | 'resume' | 'batch' | 'executor'> = {}): Fusion {
   const off = options.fuse === false ? '--no-fuse'
+    : options.executor === 'bullmq' ? 'workers exchange every dataset'
     : options.checkpoint || options.resume ? 'checkpoints save every dataset'
       : options.batch ? 'a stream batch counts its sources' : undefined;
   return planFusion(plan, off ? { enabled: false, disabledBecause: `fusion is off: ${off}` } : {});
@@ -134,7 +144,8 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const runId = newRunId();
   const bus = new EventBus(runId, { redactor: new Redactor(pipeline.secrets) });
   const store = options.noState ? undefined : new RunStore(state);
-  const workers = options.workers ?? defaultWorkers();
+  // Distributed: the workers' own concurrency limits them; the coordinator queues every ready step.
+  const workers = options.workers ?? (options.executor === 'bullmq' ? 256 : defaultWorkers());
   const tracker = new Tracker(plan, runId, {
     store,
     runOptions: {
@@ -149,7 +160,8 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   if (!options.batch) await sweepLeftovers(pipeline, (message) => bus.emit({ type: 'run_log', level: 'info', message }));
 
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-run-'));
-  const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: options.threads });
+  const distributed = options.executor === 'bullmq';
+  const engine = distributed ? undefined : await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: options.threads });
   const checkpoints = options.checkpoint || options.resume
     ? new Checkpointer({
       store: checkpointStoreOf(state), fingerprints: await fingerprints(plan), pipeline: pipeline.name, runId, probe: outputProbe(pipeline),
@@ -157,15 +169,22 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     })
     : undefined;
   const fusion = fusionFor(plan, options);
-  const runner = new DuckDBStepRunner({
-    pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion, objectCacheDir,
-    log: (step, message) => bus.emit({ type: 'step_log', step, message }),
-  });
-  runner.prepare(plan);
+  const log = (step: string, message: string) => bus.emit({ type: 'step_log', step, message });
+  let runner: StepRunner & { close(): Promise<void> };
+  if (engine) {
+    const local = new DuckDBStepRunner({ pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion, objectCacheDir, log });
+    local.prepare(plan);
+    runner = local;
+  } else {
+    runner = await openDistributedRunner(pipeline, state, { ...options, runId, objectCacheDir, log }).catch(async (err: unknown) => {
+      await rm(tmpDir, { recursive: true, force: true });
+      throw err;
+    });
+  }
   try {
     const b = options.batch;
     const batch = b && { stream: b.stream, id: b.id, replay: b.replay, ...(b.availableAt !== undefined ? { availableAt: new Date(b.availableAt).toISOString() } : {}) };
-    const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs, signal: options.signal, batch });
+    const summary = await execute(plan, runner, bus, { workers, keepGoing: options.keepGoing, timeoutMs: options.timeoutMs, signal: options.signal, batch, ...(distributed ? { executor: 'bullmq' } : {}) });
     if (checkpoints) {
       const committed = new Set(summary.committed);
       await checkpoints.committed([...summary.results]
@@ -176,7 +195,22 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     return { ...summary, runId, plan, fusion, record: tracker.record, recordPath: store?.pathOf(runId) };
   } finally {
     await runner.close();
-    engine.close();
+    engine?.close();
     await rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+/** The coordinator's runner for `--executor bullmq` (loaded only then: BullMQ and Redis clients). */
+async function openDistributedRunner(pipeline: Pipeline, state: StateDir, o: RunOptions & { runId: string; objectCacheDir: string; log: (step: string, message: string) => void }): Promise<StepRunner & { close(): Promise<void> }> {
+  if (o.checkpoint || o.resume) {
+    throw new OdibiError('--checkpoint and --resume do not work with --executor bullmq yet', { hint: 'run without them, or run locally (no --executor) to checkpoint' });
+  }
+  const [{ BullmqStepRunner }, { Exchange }, { redisUrlOf }] = await Promise.all([import('./distributed/bullmq-runner.js'), import('./distributed/exchange.js'), import('./distributed/redis.js')]);
+  const redis = redisUrlOf(o.redis);
+  if (!redis) throw new OdibiError('--executor bullmq needs a Redis URL', { hint: 'pass --redis redis://host:6379 or set ODIBI_REDIS_URL' });
+  const exchange = new Exchange(o.exchange ? (isObjectUri(o.exchange) ? o.exchange : path.resolve(o.exchange)) : (state.local !== undefined ? path.join(state.local, 'exchange') : state.where('exchange')), o.objectCacheDir);
+  return BullmqStepRunner.open({
+    redis, queue: o.queue, pipeline, project: o.project, runId: o.runId, exchange, sampleRows: o.sampleRows,
+    ...(o.batch ? { batch: o.batch } : {}), log: o.log,
+  });
 }

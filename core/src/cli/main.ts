@@ -31,8 +31,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--resume', 'restore unchanged steps from their checkpoints; run only failed, unfinished and changed ones (saves checkpoints too)')
     .option('--no-fuse', 'store every dataset as a table (by default a dataset read by one SQL step only is a view inside that step)')
     .option('--explain', 'print the plan (levels, and which datasets are fused as views) without running it; with --json as JSON')
+    .addOption(new Option('--executor <name>', 'where steps run: here, or as BullMQ jobs that `odibi worker`s take (default: local)').choices(['local', 'bullmq']))
+    .option('--redis <url>', 'with --executor bullmq: the Redis URL (default: ODIBI_REDIS_URL)')
+    .option('--queue <name>', 'with --executor bullmq: the queue workers take steps from (default: odibi)')
+    .option('--exchange <uri>', 'with --executor bullmq: where datasets pass between workers: a shared folder, s3://… or az://… (default: the state dir\'s exchange/)')
     .option('--json', 'print one JSON event per line instead of progress')
     .action(async (config, o) => setExit(await (await import('./commands/run.js')).runCommand(config, o)));
+
+  program.command('worker')
+    .description('take pipeline steps from a BullMQ queue on Redis and run them (for `odibi run --executor bullmq`)')
+    .option('--redis <url>', 'the Redis URL (default: ODIBI_REDIS_URL)')
+    .option('--concurrency <n>', 'steps at once (default: the number of cores)', positiveInt('--concurrency'))
+    .option('--queue <name>', 'the queue to take steps from (default: odibi)')
+    .action(async (o) => setExit(await (await import('./commands/worker.js')).workerCommand(o)));
 
   program.command('stream')
     .description('run a pipeline continuously as exactly-once micro-batches (ingest steps with params.stream)')

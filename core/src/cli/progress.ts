@@ -30,7 +30,7 @@ export class Progress {
     switch (e.type) {
       case 'run_start':
         this.#nameWidth = Math.min(40, Math.max(12, ...e.steps.map((s) => s.length)));
-        this.#print(p('bold', `Running ${e.pipeline}`) + p('dim', ` — ${plural(e.steps.length, 'step')} in ${plural(e.levels.length, 'level')}, ${e.workers} workers (run ${e.runId})`));
+        this.#print(p('bold', `Running ${e.pipeline}`) + p('dim', ` — ${plural(e.steps.length, 'step')} in ${plural(e.levels.length, 'level')}, ${e.executor === 'bullmq' ? 'steps queued for odibi workers' : `${e.workers} workers`} (run ${e.runId})`));
         if (this.#live) {
           this.#log = createLogUpdate(this.#out, { showCursor: true });
           this.#timer = setInterval(() => this.#render(), 100);

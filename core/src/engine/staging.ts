@@ -21,7 +21,26 @@ export interface StagedAction {
   readonly target: string;
   /** Marks a staged file as still wanted (see HEARTBEAT_MS). */
   touch?(): Promise<void>;
+  /** What another process needs to commit or roll it back (a worker hands its writes to the coordinator). */
+  readonly handoff?: Handoff;
 }
+
+/** A staged write another process can finish: a staged file (renamed at commit) or a staging object (copied). */
+export type Handoff =
+  | { kind: 'file'; temp: string; final: string }
+  | { kind: 'object'; uri: string; staging: string };
+
+/**
+ * The process a staging name says owns the staged write (default: this one). A worker stages in its
+ * coordinator's name: the coordinator commits or rolls back, and a sweep judges the file by it.
+ */
+export interface StagingOwner {
+  space: string;
+  pid: number;
+  start: number;
+}
+
+export const OWN_PROCESS: StagingOwner = { space: PID_SPACE, pid: process.pid, start: OWN_START };
 
 let seq = 0;
 
@@ -37,8 +56,8 @@ export const HEARTBEAT_MS = 60 * 60_000;
 export const FOREIGN_STALE_MS = 6 * HEARTBEAT_MS;
 
 /** The hidden name a run stages `base` under, beside it (a file, or an object in the same folder). */
-export function stagingName(base: string, runId: string): string {
-  return `.${base}.${runId}.${PID_SPACE}.${process.pid}.${OWN_START}.${++seq}.odibi-tmp`;
+export function stagingName(base: string, runId: string, owner: StagingOwner = OWN_PROCESS): string {
+  return `.${base}.${runId}.${owner.space}.${owner.pid}.${owner.start}.${++seq}.odibi-tmp`;
 }
 
 /**
@@ -53,16 +72,20 @@ export function isStaleStaging(name: string, modifiedMs: number, now = Date.now(
   return space === PID_SPACE ? !processAlive(pid, start) : now - modifiedMs > FOREIGN_STALE_MS;
 }
 
-export async function stageFile(finalPath: string, runId: string): Promise<StagedFile & StagedAction> {
+export async function stageFile(finalPath: string, runId: string, owner?: StagingOwner): Promise<StagedFile & StagedAction> {
   await mkdir(path.dirname(finalPath), { recursive: true });
   // The temp name starts with a dot and does not end in the data extension, so globs such as
   // read_parquet('dir/**/*.parquet') never see a half-written file. The pid space (machine, boot,
   // pid namespace), pid and start time name the process that owns it.
-  const tempPath = path.join(path.dirname(finalPath), stagingName(path.basename(finalPath), runId));
+  const tempPath = path.join(path.dirname(finalPath), stagingName(path.basename(finalPath), runId, owner));
+  return { tempPath, finalPath, ...stagedFileAction(tempPath, finalPath) };
+}
+
+/** The commit (a rename) and rollback of a file staged at `tempPath`, by whichever process holds them. */
+export function stagedFileAction(tempPath: string, finalPath: string): StagedAction {
   return {
-    tempPath,
-    finalPath,
     target: finalPath,
+    handoff: { kind: 'file', temp: tempPath, final: finalPath },
     commit: () => rename(tempPath, finalPath),
     rollback: () => rm(tempPath, { force: true, recursive: true }),
     touch: async () => {

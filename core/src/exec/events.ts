@@ -56,6 +56,8 @@ export interface RunStartEvent extends EventBase {
   steps: string[];
   levels: string[][];
   workers: number;
+  /** Where steps run, when not in this process: `bullmq` (queued for `odibi worker`s). */
+  executor?: string;
   batch?: BatchRef;
 }
 export interface StepStartEvent extends EventBase {
@@ -89,6 +91,8 @@ export interface StepSuccessEvent extends EventBase {
   writes: string[];
   /** Restored from this run's checkpoint (odibi run --resume) instead of run. */
   restoredFrom?: string;
+  /** The worker process that ran it (`--executor bullmq`). */
+  worker?: string;
 }
 export interface StepErrorEvent extends EventBase {
   type: 'step_error';

@@ -23,6 +23,8 @@ export interface StepResult {
   staged: StagedAction[];
   /** Set when a resumed run took the outputs from this run's checkpoint instead of running. */
   restoredFrom?: string;
+  /** The worker process that ran it, when it ran on one (host:pid). */
+  worker?: string;
 }
 
 /** Runs one attempt of one step. The executor owns policy; the runner owns the work. */
@@ -40,6 +42,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** The stream micro-batch this run is, reported in run_start. */
   batch?: BatchRef;
+  /** Where steps run when not in this process (reported in run_start). */
+  executor?: string;
 }
 
 export interface RunSummary {
@@ -86,7 +90,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
   bus.emit({
     type: 'run_start', pipeline: plan.pipeline.name, configFile: plan.pipeline.file,
     steps: plan.steps.map((p) => p.step.name), levels: plan.levels.map((l) => [...l]), workers,
-    ...(options.batch ? { batch: options.batch } : {}),
+    ...(options.batch ? { batch: options.batch } : {}), ...(options.executor ? { executor: options.executor } : {}),
   });
   for (const name of plan.deselected) {
     const s = plan.dag.steps.get(name)!;
@@ -124,7 +128,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
           type: 'step_success', step: step.name, layer: step.layer, attempt, durationMs: performance.now() - t0,
           rowsIn: result.rowsIn, rowsOut: result.rowsOut, inputs: result.inputs, outputs: result.outputs,
           schemaDiff: result.schemaDiff, writes: result.staged.map((s) => s.target),
-          ...(result.restoredFrom ? { restoredFrom: result.restoredFrom } : {}),
+          ...(result.restoredFrom ? { restoredFrom: result.restoredFrom } : {}), ...(result.worker ? { worker: result.worker } : {}),
         });
         return true;
       } catch (err) {

@@ -7,7 +7,7 @@ import { isUrl } from '../shared/url.js';
 import type { Pipeline, StepConfig } from '../config/model.js';
 import type { Session } from '../engine/duckdb-engine.js';
 import type { Connection } from '../engine/connections.js';
-import type { StagedAction, StagedFile } from '../engine/staging.js';
+import type { StagingOwner, StagedAction, StagedFile } from '../engine/staging.js';
 import type { BatchContext } from './batch-input.js';
 
 export interface ConnectionRegistry {
@@ -39,6 +39,8 @@ export interface StepContext {
   openSession(): Promise<Session>;
   /** Set when the run is a micro-batch of a stream. */
   readonly batch?: BatchContext;
+  /** Whose name staged writes go under (a worker stages for its coordinator); default this process. */
+  readonly stagingOwner?: StagingOwner;
 }
 
 /** What a handler reports back; the runner measures datasets itself. */

@@ -9,7 +9,7 @@ import { explainSqlError } from '../sql/errors.js';
 import { OdibiError, StepError } from '../errors.js';
 import type { Connection } from '../engine/connections.js';
 import type { DuckDBEngine, Session } from '../engine/duckdb-engine.js';
-import { stageFile, type StagedAction } from '../engine/staging.js';
+import { stageFile, type StagedAction, type StagingOwner } from '../engine/staging.js';
 import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
 import type { Fusion } from '../graph/fusion.js';
@@ -37,6 +37,8 @@ export interface RunnerOptions {
   fusion?: Fusion;
   /** Local copies of objects read from S3 or Azure (default: odibi-objects in the system temp folder). */
   objectCacheDir?: string;
+  /** Whose name staged writes go under (a worker stages for its coordinator). */
+  stagingOwner?: StagingOwner;
 }
 
 export class DuckDBStepRunner implements StepRunner {
@@ -92,7 +94,7 @@ export class DuckDBStepRunner implements StepRunner {
       },
       connections: this.#connections,
       stage: async (finalPath) => {
-        const s = await stageFile(finalPath, runId);
+        const s = await stageFile(finalPath, runId, this.#o.stagingOwner);
         staged.push(s);
         return s;
       },
@@ -100,6 +102,7 @@ export class DuckDBStepRunner implements StepRunner {
       log: (m) => this.#o.log(step.name, m),
       openSession: () => engine.session(),
       batch: this.#o.batch,
+      stagingOwner: this.#o.stagingOwner,
     };
     try {
       const cache = this.#o.cache;

@@ -40,7 +40,7 @@ export async function writeDatasetFile(ctx: StepContext, key: string, target: st
     const local = path.join(ctx.tmpDir, `${randomUUID()}${EXTENSIONS[format]}`);
     await ctx.session.copyTo(key, local, options);
     try {
-      ctx.addStaged(await uploadStaged(loc, local, ctx.runId, ctx.signal));
+      ctx.addStaged(await uploadStaged(loc, local, ctx.runId, ctx.signal, ctx.stagingOwner));
     } finally {
       await rm(local, { force: true });
     }

@@ -6,14 +6,14 @@
  * is deleted; on rollback it is only deleted. A run killed before commit leaves the target as it
  * was and a staging object that the next run's sweep removes.
  */
-import type { StagedAction } from '../engine/staging.js';
+import type { StagedAction, StagingOwner } from '../engine/staging.js';
 import { isStaleStaging, stagingName } from '../engine/staging.js';
 import type { ObjectLocation } from './locate.js';
 import { folderPrefix, joinKey, splitKey, withKey } from './uri.js';
 
-export async function uploadStaged(loc: ObjectLocation, localFile: string, runId: string, signal?: AbortSignal): Promise<StagedAction> {
+export async function uploadStaged(loc: ObjectLocation, localFile: string, runId: string, signal?: AbortSignal, owner?: StagingOwner): Promise<StagedAction> {
   const { dir, base } = splitKey(loc.key);
-  const staging = joinKey(dir, stagingName(base, runId));
+  const staging = joinKey(dir, stagingName(base, runId, owner));
   try {
     await loc.store.upload(staging, localFile, {}, signal);
   } catch (err) {
@@ -21,8 +21,14 @@ export async function uploadStaged(loc: ObjectLocation, localFile: string, runId
     await loc.store.delete(staging).catch(() => undefined);
     throw err;
   }
+  return stagedObjectAction(loc, staging);
+}
+
+/** The commit (a server-side copy) and rollback of an object staged at key `staging` beside `loc`. */
+export function stagedObjectAction(loc: ObjectLocation, staging: string): StagedAction {
   return {
     target: loc.uri,
+    handoff: { kind: 'object', uri: loc.uri, staging },
     commit: async () => {
       await loc.store.copy(staging, loc.key);
       await loc.store.delete(staging).catch(() => undefined);

@@ -29,6 +29,8 @@ export interface StepRecord {
   skipReason?: SkipReason;
   /** Restored from this run's checkpoint instead of run. */
   restoredFrom?: string;
+  /** The worker that ran it (`--executor bullmq`): host and pid. */
+  worker?: string;
   skipDetail?: string;
   logs: string[];
 }

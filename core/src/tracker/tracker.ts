@@ -64,7 +64,7 @@ export class Tracker {
           status: 'success', attempts: e.attempt, endedAt: e.timestamp, durationMs: Math.round(e.durationMs),
           rowsIn: e.rowsIn, rowsOut: e.rowsOut, inputs: e.inputs, outputs: e.outputs, schemaDiff: e.schemaDiff,
           schema: first?.schema ?? e.inputs[0]?.schema, sample: first?.sample, writes: e.writes,
-          ...(e.restoredFrom ? { restoredFrom: e.restoredFrom } : {}),
+          ...(e.restoredFrom ? { restoredFrom: e.restoredFrom } : {}), ...(e.worker ? { worker: e.worker } : {}),
         });
         return;
       }

@@ -25,6 +25,10 @@ export interface RunCommandOptions {
   /** commander's `--no-fuse`: false when given. */
   fuse?: boolean;
   explain?: boolean;
+  executor?: 'local' | 'bullmq';
+  redis?: string;
+  queue?: string;
+  exchange?: string;
 }
 
 export async function runCommand(config: string, o: RunCommandOptions): Promise<number> {
@@ -34,7 +38,7 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     if (problems.length) throw new ConfigError(problems, pipeline.file);
     if (o.explain) {
       const plan = createPlan(pipeline, { only: o.only, skip: o.skip });
-      const fusion = fusionFor(plan, { fuse: o.fuse, checkpoint: o.checkpoint, resume: o.resume });
+      const fusion = fusionFor(plan, { fuse: o.fuse, checkpoint: o.checkpoint, resume: o.resume, executor: o.executor });
       process.stdout.write(o.json ? `${JSON.stringify(explanation(plan, fusion), null, 2)}\n` : explainText(plan, fusion, process.stdout));
       return EXIT.ok;
     }
@@ -50,6 +54,7 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     process.once('SIGINT', onSigint);
     const result = await runPipeline(pipeline, {
       workers: o.workers, only: o.only, skip: o.skip, keepGoing: o.keepGoing, stateDir: o.stateDir,
+      executor: o.executor, redis: o.redis, queue: o.queue, exchange: o.exchange, project: o.project,
       timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal, checkpoint: o.checkpoint, resume: o.resume, check: false, fuse: o.fuse,
     }).finally(() => process.removeListener('SIGINT', onSigint));
     if (!o.json && result.recordPath) process.stdout.write(`${painter(process.stdout)('dim', `Run record: ${result.recordPath}`)}\n`);

@@ -1,0 +1,154 @@
+/**
+ * The coordinator's StepRunner for `odibi run --executor bullmq`: the executor plans and schedules
+ * as for a local run (retries, timeouts, --keep-going, events), and each step attempt it starts
+ * becomes a BullMQ job that any `odibi worker` takes. The worker's answer comes back as the step's
+ * result: its outputs (now in the exchange), and its staged writes, which the executor commits or
+ * rolls back at the end of the run like any others.
+ */
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Pipeline } from '../config/model.js';
+import { OWN_PROCESS } from '../engine/staging.js';
+import { OdibiError, StepError, errorMessage } from '../errors.js';
+import type { DatasetInfo } from '../exec/events.js';
+import type { StepResult, StepRunner } from '../exec/executor.js';
+import type { PlannedStep } from '../graph/plan.js';
+import { diffSchemas } from '../steps/duckdb-runner.js';
+import type { BatchContext } from '../steps/batch-input.js';
+import { Exchange } from './exchange.js';
+import { revive } from './handoff.js';
+import { DEFAULT_QUEUE, jobIdOf, type StepJob, type StepJobLog, type StepJobResult } from './jobs.js';
+import { redisConnection, redisLabel } from './redis.js';
+import { RunLock } from './run-lock.js';
+
+export interface BullmqRunnerOptions {
+  redis: string;
+  queue?: string;
+  pipeline: Pipeline;
+  project?: string;
+  runId: string;
+  exchange: Exchange;
+  sampleRows?: number;
+  batch?: BatchContext;
+  log: (step: string, message: string) => void;
+}
+
+export class BullmqStepRunner implements StepRunner {
+  readonly #o: BullmqRunnerOptions;
+  readonly #queue: Queue<StepJob, StepJobResult>;
+  readonly #events: QueueEvents;
+  readonly #connections: Redis[];
+  readonly #lock: RunLock;
+  readonly #known = new Map<string, DatasetInfo>();
+  /** Steps by job id, for the progress messages (step logs) workers send. */
+  readonly #jobs = new Map<string, string>();
+  #gone?: OdibiError;
+  readonly #onGone = new Set<(err: OdibiError) => void>();
+
+  private constructor(o: BullmqRunnerOptions, queue: Queue<StepJob, StepJobResult>, events: QueueEvents, connections: Redis[], lock: RunLock) {
+    this.#o = o;
+    this.#queue = queue;
+    this.#events = events;
+    this.#connections = connections;
+    this.#lock = lock;
+    events.on('progress', ({ jobId, data }) => {
+      const step = this.#jobs.get(jobId);
+      const message = (data as StepJobLog | undefined)?.log;
+      if (step && typeof message === 'string') o.log(step, message);
+    });
+    // A Redis that stops answering ends its connections (see redis.ts): every waiting step fails with its name.
+    for (const c of connections) {
+      c.on('end', () => {
+        this.#gone ??= new OdibiError(`lost Redis at ${redisLabel(o.redis)}: it stopped answering while the run was going`, {
+          hint: 'nothing of this run was committed; start Redis again, then run again (the run lock expires on its own)',
+        });
+        for (const f of this.#onGone) f(this.#gone);
+      });
+    }
+  }
+
+  static async open(o: BullmqRunnerOptions): Promise<BullmqStepRunner> {
+    const { Queue, QueueEvents } = await import('bullmq');
+    const name = o.queue ?? DEFAULT_QUEUE;
+    const conns = [await redisConnection(o.redis), await redisConnection(o.redis)];
+    try {
+      await Promise.all(conns.map((c) => Promise.race([
+        c.ping(),
+        new Promise((_, reject) => c.once('end', () => reject(new Error('connection refused')))),
+      ])));
+    } catch (err) {
+      for (const c of conns) c.disconnect();
+      throw new OdibiError(`cannot reach Redis at ${redisLabel(o.redis)}: ${errorMessage(err)}`, { hint: 'start redis-server (and `odibi worker --redis …`), or fix --redis / ODIBI_REDIS_URL' });
+    }
+    const lock = await RunLock.acquire(conns[0], o.pipeline.name, o.runId).catch((err: unknown) => {
+      for (const c of conns) c.disconnect();
+      throw err;
+    });
+    const queue = new Queue<StepJob, StepJobResult>(name, { connection: conns[0] });
+    const events = new QueueEvents(name, { connection: conns[1] });
+    await events.waitUntilReady();
+    return new BullmqStepRunner(o, queue, events, conns, lock);
+  }
+
+  async run(planned: PlannedStep, attempt: number, signal: AbortSignal): Promise<StepResult> {
+    const { step } = planned;
+    if (this.#gone) throw this.#gone;
+    const data: StepJob = {
+      runId: this.#o.runId, config: this.#o.pipeline.file, ...(this.#o.project ? { project: this.#o.project } : {}), step: step.name, attempt,
+      exchange: this.#o.exchange.location, inputs: [...new Set(Object.values(step.inputs))], owner: OWN_PROCESS,
+      ...(this.#o.sampleRows !== undefined ? { sampleRows: this.#o.sampleRows } : {}),
+      ...(typeof step.params.timeout_ms === 'number' ? { timeoutMs: step.params.timeout_ms } : {}),
+      ...(this.#o.batch ? { batch: this.#o.batch } : {}),
+    };
+    const jobId = jobIdOf(this.#o.runId, step.name, attempt);
+    this.#jobs.set(jobId, step.name);
+    let job: Job<StepJob, StepJobResult>;
+    try {
+      job = await this.#queue.add(step.name, data, { jobId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+    } catch (err) {
+      throw this.#gone ?? new OdibiError(`cannot queue step '${step.name}' on Redis at ${redisLabel(this.#o.redis)}: ${errorMessage(err)}`);
+    }
+    let stop: ((err: unknown) => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      stop = reject;
+    });
+    const onAbort = () => stop!(new StepError(step.name, 'cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const onGone = (err: OdibiError) => stop!(err);
+    this.#onGone.add(onGone);
+    let r: StepJobResult;
+    try {
+      r = await Promise.race([job.waitUntilFinished(this.#events), stopped]);
+    } catch (err) {
+      if (err instanceof OdibiError) throw err;
+      // The job itself failed: its workers died more often than a job may stall.
+      throw new StepError(step.name, `its job failed: ${errorMessage(err)}`, { hint: 'the workers running it stopped answering (killed, or out of memory) more than twice' });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#onGone.delete(onGone);
+      this.#jobs.delete(jobId);
+    }
+    if (!r.ok) throw new StepError(step.name, r.error.message, { hint: r.error.hint });
+    const staged = await Promise.all(r.handoff.map((h) => revive(this.#o.pipeline, step.name, h)));
+    const inputs = Object.entries(step.inputs).map(([alias, key]) => ({ ...(this.#known.get(key) ?? { key, rows: 0, schema: [] }), alias, sample: undefined }));
+    for (const out of r.outputs) this.#known.set(out.key, out);
+    return {
+      rowsIn: inputs.length ? inputs.reduce<number | null>((n, i) => (n === null || i.rows === null ? null : n + i.rows), 0) : r.rowsIn,
+      rowsOut: r.rowsOut, inputs, outputs: r.outputs, staged, worker: r.worker,
+      ...(r.outputs.length && inputs.length ? { schemaDiff: diffSchemas(inputs, r.outputs[0]) } : {}),
+    };
+  }
+
+  /** Whether the run still holds its lock (false: Redis lost it for longer than its expiry). */
+  get holdsLock(): boolean {
+    return !this.#lock.lost;
+  }
+
+  async close(): Promise<void> {
+    await this.#lock.release();
+    await this.#o.exchange.clear(this.#o.runId).catch(() => undefined);
+    await this.#events.close().catch(() => undefined);
+    await this.#queue.close().catch(() => undefined);
+    for (const c of this.#connections) c.disconnect();
+  }
+}

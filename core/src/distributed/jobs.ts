@@ -1,0 +1,52 @@
+/**
+ * What goes over the queue between a coordinator (`odibi run --executor bullmq`) and its workers
+ * (`odibi worker`): one job per step attempt, and what the worker answers. Plain JSON: no secrets
+ * (a worker loads the config itself, with its own environment) and no closures (staged writes are
+ * described, and the coordinator commits them).
+ */
+import type { StagingOwner, Handoff } from '../engine/staging.js';
+import type { DatasetInfo, ErrorInfo, SchemaDiff } from '../exec/events.js';
+import type { BatchContext } from '../steps/batch-input.js';
+
+export const DEFAULT_QUEUE = 'odibi';
+
+export interface StepJob {
+  runId: string;
+  /** The config file, as the coordinator loaded it: workers must see it at the same path (a shared folder). */
+  config: string;
+  project?: string;
+  step: string;
+  attempt: number;
+  /** Where datasets pass between steps (a folder or an s3:// / az:// URI); this run's are under `<exchange>/<runId>/`. */
+  exchange: string;
+  /** The dataset keys the step reads, each written to the exchange by the step that made it. */
+  inputs: string[];
+  /** The coordinator's name, under which staged writes go: it commits or rolls them back. */
+  owner: StagingOwner;
+  sampleRows?: number;
+  timeoutMs?: number;
+  batch?: BatchContext;
+}
+
+export type StepJobResult =
+  | {
+    ok: true;
+    worker: string;
+    rowsIn: number | null;
+    rowsOut: number | null;
+    outputs: DatasetInfo[];
+    schemaDiff?: SchemaDiff;
+    handoff: Handoff[];
+    /** Targets of writes that cannot be handed over (none today: such steps fail on the worker). */
+  }
+  | { ok: false; worker: string; error: ErrorInfo };
+
+/** A step's progress message sent through the job (a step_log on the coordinator). */
+export interface StepJobLog {
+  log: string;
+}
+
+/** How a BullMQ job id names one attempt of one step of one run (`:` is reserved by BullMQ). */
+export function jobIdOf(runId: string, step: string, attempt: number): string {
+  return `${runId}.${attempt}.${step.replace(/[^\w.-]/g, '_')}`;
+}

@@ -1,0 +1,193 @@
+/**
+ * `odibi worker`: takes step jobs from a BullMQ queue on Redis and runs each on its own DuckDB.
+ * A step reads its inputs from the exchange (Parquet written by the steps that made them), writes
+ * its outputs there, and stages its sink writes in the coordinator's name; the coordinator commits.
+ *
+ * Jobs of one run share one DuckDB engine on a worker (a dataset read or made here is not read
+ * again), closed once the run has sent nothing for a minute. The job lock is short (5 s, renewed
+ * every 2.5 s), so a worker that dies mid-step loses its job to another worker within seconds.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Job } from 'bullmq';
+import type { Pipeline } from '../config/model.js';
+import { DuckDBEngine, datasetTable } from '../engine/duckdb-engine.js';
+import { str } from '../engine/sql.js';
+import { errorMessage } from '../errors.js';
+import { toErrorInfo } from '../exec/executor.js';
+import { singleStepPlan } from '../graph/plan.js';
+import { loadPipeline } from '../load/pipeline.js';
+import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
+import type { StepCache } from '../steps/step-cache.js';
+import { defaultObjectCacheDir } from '../storage/cache-dir.js';
+import { Exchange } from './exchange.js';
+import { DEFAULT_QUEUE, type StepJob, type StepJobResult } from './jobs.js';
+import { redisConnection, redisLabel } from './redis.js';
+
+export interface WorkerOptions {
+  redis: string;
+  queue?: string;
+  /** Steps at once (default: the number of cores). */
+  concurrency?: number;
+  /** A line per job (the CLI prints them). */
+  log?: (line: string) => void;
+}
+
+export interface WorkerHandle {
+  readonly id: string;
+  /** Waits for running jobs, then stops. */
+  close(): Promise<void>;
+}
+
+interface RunContext {
+  pipeline: Pipeline;
+  engine: DuckDBEngine;
+  runner: DuckDBStepRunner;
+  tmpDir: string;
+  /** Datasets already in this engine: read from the exchange, or made here. */
+  loaded: Map<string, Promise<void>>;
+  usedAt: number;
+  jobs: number;
+}
+
+const IDLE_MS = 60_000;
+export const LOCK_MS = 5000;
+
+export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
+  const { Worker } = await import('bullmq');
+  const id = `${os.hostname()}:${process.pid}`;
+  const log = o.log ?? (() => undefined);
+  const runs = new Map<string, Promise<RunContext>>();
+  const objectCacheDir = defaultObjectCacheDir();
+
+  const contextOf = (job: StepJob): Promise<RunContext> => {
+    let ctx = runs.get(job.runId);
+    if (!ctx) {
+      ctx = (async () => {
+        const { pipeline } = await loadPipeline(job.config, { project: job.project });
+        const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir });
+        const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-worker-'));
+        const exchange = new Exchange(job.exchange, objectCacheDir);
+        const loaded = new Map<string, Promise<void>>();
+        // Every output goes to the exchange, for the steps that read it on other workers.
+        const cache: StepCache = {
+          restore: async () => undefined,
+          save: async (step, session, outputs) => {
+            for (const out of outputs) {
+              await exchange.put(job.runId, out.key, (file) => session.run(`COPY ${datasetTable(out.key)} TO ${str(file)} (FORMAT parquet)`), tmpDir);
+              loaded.set(out.key, Promise.resolve());
+            }
+          },
+        };
+        const runner = new DuckDBStepRunner({
+          pipeline, engine, runId: job.runId, tmpDir, sampleRows: job.sampleRows, cache, objectCacheDir, stagingOwner: job.owner, batch: job.batch,
+          log: (step, message) => currentJobs.get(`${job.runId}/${step}`)?.updateProgress({ log: message }).catch(() => undefined),
+        });
+        return { pipeline, engine, runner, tmpDir, loaded, usedAt: Date.now(), jobs: 0 };
+      })();
+      ctx.catch(() => runs.delete(job.runId));
+      runs.set(job.runId, ctx);
+    }
+    return ctx;
+  };
+  const currentJobs = new Map<string, Job>();
+
+  const close = async (runId: string) => {
+    const ctx = await runs.get(runId)?.catch(() => undefined);
+    runs.delete(runId);
+    if (!ctx) return;
+    await ctx.runner.close();
+    ctx.engine.close();
+    await rm(ctx.tmpDir, { recursive: true, force: true });
+  };
+  const sweeper = setInterval(() => {
+    for (const [runId, p] of runs) {
+      void p.then((ctx) => {
+        if (ctx.jobs === 0 && Date.now() - ctx.usedAt > IDLE_MS) void close(runId);
+      }, () => undefined);
+    }
+  }, 10_000);
+  sweeper.unref();
+
+  const processor = async (job: Job<StepJob, StepJobResult>): Promise<StepJobResult> => {
+    const data = job.data;
+    const t0 = Date.now();
+    let ctx: RunContext;
+    try {
+      ctx = await contextOf(data);
+    } catch (err) {
+      return { ok: false, worker: id, error: { name: 'ConfigError', message: `worker ${id} cannot load ${data.config}: ${errorMessage(err)}`, hint: 'workers read the config at the same path as the coordinator: share its folder (or run the worker beside it)' } };
+    }
+    ctx.jobs++;
+    ctx.usedAt = Date.now();
+    log(`→ ${data.step} (run ${data.runId}, attempt ${data.attempt})`);
+    const key = `${data.runId}/${data.step}`;
+    currentJobs.set(key, job);
+    try {
+      const step = ctx.pipeline.steps.find((s) => s.name === data.step);
+      if (!step) return { ok: false, worker: id, error: { name: 'ConfigError', message: `worker ${id}: step '${data.step}' is not in ${data.config}`, hint: 'the config changed since the run started: start it again' } };
+      const exchange = new Exchange(data.exchange, objectCacheDir);
+      for (const input of data.inputs) {
+        let loading = ctx.loaded.get(input);
+        if (!loading) {
+          loading = (async () => {
+            const file = await exchange.get(data.runId, input);
+            const session = await ctx.engine.session();
+            try {
+              await session.run(`CREATE OR REPLACE TABLE ${datasetTable(input)} AS SELECT * FROM read_parquet(${str(file)})`);
+            } finally {
+              session.close();
+            }
+          })();
+          loading.catch(() => ctx.loaded.delete(input));
+          ctx.loaded.set(input, loading);
+        }
+        await loading;
+      }
+      const planned = singleStepPlan(ctx.pipeline, step).steps[0];
+      const controller = new AbortController();
+      const timer = data.timeoutMs ? setTimeout(() => controller.abort(), data.timeoutMs) : undefined;
+      try {
+        const r = await ctx.runner.run(planned, data.attempt, controller.signal);
+        const handoff = r.staged.map((s) => s.handoff);
+        if (handoff.some((h) => h === undefined)) {
+          await Promise.allSettled(r.staged.map((s) => s.rollback()));
+          return { ok: false, worker: id, error: { name: 'StepError', message: `step '${step.name}' writes to a connection's table, which a worker cannot hand to the coordinator`, hint: 'run this pipeline without --executor bullmq, or write files (local, s3://, az://) from its sinks' } };
+        }
+        log(`✓ ${data.step} (run ${data.runId}, attempt ${data.attempt}) in ${Date.now() - t0} ms`);
+        return { ok: true, worker: id, rowsIn: r.rowsIn, rowsOut: r.rowsOut, outputs: r.outputs, ...(r.schemaDiff ? { schemaDiff: r.schemaDiff } : {}), handoff: handoff as NonNullable<(typeof handoff)[number]>[] };
+      } finally {
+        clearTimeout(timer);
+      }
+    } catch (err) {
+      log(`✗ ${data.step} (run ${data.runId}, attempt ${data.attempt}): ${errorMessage(err).split('\n')[0]}`);
+      return { ok: false, worker: id, error: toErrorInfo(err) };
+    } finally {
+      currentJobs.delete(key);
+      ctx.jobs--;
+      ctx.usedAt = Date.now();
+    }
+  };
+
+  const connection = await redisConnection(o.redis);
+  const worker = new Worker<StepJob, StepJobResult>(o.queue ?? DEFAULT_QUEUE, processor, {
+    connection, concurrency: o.concurrency ?? os.availableParallelism(), lockDuration: LOCK_MS, stalledInterval: 2000, maxStalledCount: 2,
+    autorun: false,
+  });
+  worker.on('error', (err) => log(`worker error: ${errorMessage(err)}`));
+  await worker.waitUntilReady().catch((err: unknown) => {
+    throw new Error(`cannot reach Redis at ${redisLabel(o.redis)}: ${errorMessage(err)}`);
+  });
+  void worker.run();
+  log(`worker ${id} taking steps from queue '${o.queue ?? DEFAULT_QUEUE}' on ${redisLabel(o.redis)}`);
+  return {
+    id,
+    close: async () => {
+      await worker.close();
+      clearInterval(sweeper);
+      for (const runId of [...runs.keys()]) await close(runId);
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * One DAG across worker processes: `odibi run --executor bullmq` as the coordinator and
+ * `odibi worker` processes on a real `redis-server` (Debian) on 127.0.0.1. Outputs are compared
+ * with a local run's; workers are SIGKILLed mid-step; Redis is stopped mid-run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type BrokerServer } from '../helpers/brokers.js';
+import { CLI, events, odibi } from '../helpers/cli.js';
+import { query } from '../helpers/duckdb.js';
+import { copyExample, tempDir, writePipeline } from '../helpers/project.js';
+
+interface WorkerProcess {
+  child: ChildProcess;
+  lines: string[];
+  id: string;
+  exited: Promise<void>;
+  waitFor(pred: (l: string) => boolean, ms: number): Promise<boolean>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const workers: WorkerProcess[] = [];
+
+function startWorker(redis: string, args: string[] = []): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--redis', redis, '--concurrency', '2', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const lines: string[] = [];
+  let buf = '';
+  child.stdout!.on('data', (d) => {
+    buf += d;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (d) => lines.push(String(d)));
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const waitFor = async (pred: (l: string) => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline && child.exitCode === null) {
+      if (lines.some(pred)) return true;
+      await sleep(20);
+    }
+    return lines.some(pred);
+  };
+  const w: WorkerProcess = { child, lines, id: `:${child.pid}`, exited, waitFor };
+  workers.push(w);
+  return waitFor((l) => l.includes('taking steps'), 20_000).then((ok) => {
+    if (!ok) throw new Error(`worker did not start:\n${lines.join('\n')}`);
+    return w;
+  });
+}
+
+async function stopWorkers(): Promise<void> {
+  for (const w of workers.splice(0)) {
+    w.child.kill('SIGKILL');
+    await w.exited;
+  }
+}
+
+/** Rows of a file, sorted, as JSON text. */
+async function rowsOf(file: string): Promise<string> {
+  const reader = file.endsWith('.json') ? 'read_json' : 'read_parquet';
+  return JSON.stringify(await query(`SELECT * FROM ${reader}('${file}') ORDER BY ALL`));
+}
+
+describe('odibi run --executor bullmq', () => {
+  let redis: BrokerServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  }, 60_000);
+  afterEach(stopWorkers);
+  afterAll(async () => {
+    await stopWorkers();
+    await redis?.stop();
+  });
+
+  it('runs the IoT example on a coordinator and 2 workers with the same outputs as a local run, each step recorded with its worker', async () => {
+    const local = await copyExample();
+    expect((await odibi(['run', 'pipeline.json'], { cwd: local })).code).toBe(0);
+    const dir = await copyExample();
+    const [a, b] = await Promise.all([startWorker(redis.url), startWorker(redis.url)]);
+    const r = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--json'], { cwd: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const out of ['out/gold/device_health.parquet', 'out/silver/readings.parquet', 'out/reports/site_summary.json']) {
+      expect(await rowsOf(path.join(dir, out)), out).toBe(await rowsOf(path.join(local, out)));
+    }
+    const ev = events(r.stdout);
+    expect(ev.find((e) => e.type === 'run_start')?.executor).toBe('bullmq');
+    // The function step's log line came back from its worker.
+    expect(ev.some((e) => e.type === 'step_log' && e.step === 'rate_devices' && /rated \d+ device-days/.test(e.message))).toBe(true);
+    const runId = ev.find((e) => e.type === 'run_start')!.runId;
+    const record = JSON.parse(await readFile(path.join(dir, '.odibi/runs', `${runId}.json`), 'utf8'));
+    const used = new Set(Object.values(record.steps as Record<string, { worker?: string }>).map((s) => s.worker));
+    expect([...used].every((w) => w !== undefined && (w.endsWith(a.id) || w.endsWith(b.id)))).toBe(true);
+    // The exchange of the run is gone, and no staging file is left.
+    expect(await stat(path.join(dir, '.odibi/exchange', runId)).then(() => true, () => false)).toBe(false);
+    expect((await readdir(path.join(dir, 'out/gold'))).filter((f) => f.startsWith('.'))).toEqual([]);
+  }, 120_000);
+
+  it('gives the right outputs, committed once, in 10 runs that each lose a worker (SIGKILL) in the middle of a step', async () => {
+    const dir = await tempDir('odibi-dist-kill-');
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'numbers', type: 'sql', value: 'SELECT range AS n, range % 7 AS k FROM range(50000)', outputs: { data: 'nums' } },
+      // About two seconds of work: a worker is killed while it runs this.
+      { layer: 'transform', name: 'crunch', value: 'SELECT k, count(*) AS c, sum(n) AS s, (SELECT count(*) FROM range(12000) a, range(12000) b WHERE (a.range * b.range) % 11 = 3) AS busy FROM nums GROUP BY k', inputs: { nums: 'nums' }, outputs: { data: 'sums' } },
+      { layer: 'store', name: 'save', value: 'out/sums.parquet', inputs: { data: 'sums' } },
+      { layer: 'store', name: 'history', value: 'out/history', params: { mode: 'append' }, inputs: { data: 'sums' } },
+    ]);
+    const pool = await Promise.all([startWorker(redis.url), startWorker(redis.url)]);
+    for (let run = 1; run <= 10; run++) {
+      const starts = (w: WorkerProcess) => w.lines.filter((l) => l.startsWith('→ crunch')).length;
+      const before = new Map(pool.map((w) => [w, starts(w)]));
+      const coordinator = odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--json'], { cwd: dir });
+      // Kill whichever worker took the slow step, once it has started it.
+      let victim: WorkerProcess | undefined;
+      const deadline = Date.now() + 30_000;
+      while (!victim && Date.now() < deadline) {
+        victim = pool.find((w) => starts(w) > before.get(w)!);
+        if (!victim) await sleep(20);
+      }
+      expect(victim, `run ${run}: no worker started crunch`).toBeDefined();
+      await sleep(300);
+      victim!.child.kill('SIGKILL');
+      await victim!.exited;
+      pool.splice(pool.indexOf(victim!), 1, await startWorker(redis.url));
+      const r = await coordinator;
+      expect(r.code, `run ${run}\n${r.stdout}\n${r.stderr}`).toBe(0);
+      const rows = await query(`SELECT k, c, s FROM read_parquet('${dir}/out/sums.parquet') ORDER BY k`);
+      expect(rows).toHaveLength(7);
+      expect(rows.reduce((n, x) => n + Number(x.c), 0)).toBe(50000);
+      // One part per run: the killed attempt's write was never committed.
+      expect((await readdir(path.join(dir, 'out/history'))).filter((f) => f.endsWith('.parquet'))).toHaveLength(run);
+    }
+    expect((await readdir(path.join(dir, 'out'))).filter((f) => f.startsWith('.'))).toEqual([]);
+  }, 400_000);
+
+  it('fails a poison step after its retries, as a local run would, and commits nothing', async () => {
+    const dir = await tempDir('odibi-dist-poison-');
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'numbers', type: 'sql', value: 'SELECT range AS n FROM range(10)', outputs: { data: 'nums' } },
+      { layer: 'store', name: 'save', value: 'out/nums.parquet', inputs: { data: 'nums' } },
+      { layer: 'transform', name: 'poison', value: "SELECT error('bad row in ' || n) FROM nums", params: { retries: 1, retry_delay_ms: 10 }, inputs: { nums: 'nums' }, outputs: { data: 'p' } },
+    ]);
+    await startWorker(redis.url);
+    const r = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const ev = events(r.stdout);
+    expect(ev.filter((e) => e.type === 'step_start' && e.step === 'poison')).toHaveLength(2);
+    expect(ev.find((e) => e.type === 'step_error')?.error.message).toMatch(/bad row in/);
+    expect(await stat(path.join(dir, 'out/nums.parquet')).then(() => true, () => false)).toBe(false);
+  }, 60_000);
+
+  it('holds one run per pipeline: a second coordinator is refused while the first runs', async () => {
+    const dir = await tempDir('odibi-dist-lock-');
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'slow', type: 'sql', value: 'SELECT count(*) AS c FROM range(12000) a, range(12000) b WHERE (a.range * b.range) % 11 = 3', outputs: { data: 's' } },
+    ]);
+    const w = await startWorker(redis.url);
+    const first = odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url], { cwd: dir });
+    expect(await w.waitFor((l) => l.startsWith('→ slow'), 20_000)).toBe(true);
+    const second = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url], { cwd: dir });
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/pipeline 'test' is already running \(run \S+ holds its lock in Redis/);
+    expect((await first).code).toBe(0);
+  }, 60_000);
+
+  it('names Redis when it is not there, and when it goes away in the middle of a run (nothing committed)', async () => {
+    const dir = await tempDir('odibi-dist-gone-');
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'slow', type: 'sql', value: 'SELECT count(*) AS c FROM range(15000) a, range(15000) b WHERE (a.range * b.range) % 11 = 3', outputs: { data: 's' } },
+      { layer: 'store', name: 'save', value: 'out/s.parquet', inputs: { data: 's' } },
+    ]);
+    const none = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', 'redis://127.0.0.1:1'], { cwd: dir });
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    const noUrl = await odibi(['run', 'pipeline.json', '--executor', 'bullmq'], { cwd: dir, env: { ODIBI_REDIS_URL: '' } });
+    expect(noUrl.stderr).toMatch(/needs a Redis URL/);
+
+    const own = await startRedis();
+    try {
+      const w = await startWorker(own.url);
+      const run = odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', own.url, '--json'], { cwd: dir });
+      expect(await w.waitFor((l) => l.startsWith('→ slow'), 20_000)).toBe(true);
+      await own.stop();
+      const r = await run;
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toMatch(/lost Redis at redis:\/\/127\.0\.0\.1:\d+/);
+      expect(await stat(path.join(dir, 'out/s.parquet')).then(() => true, () => false)).toBe(false);
+    } finally {
+      await own.stop();
+    }
+  }, 120_000);
+});
