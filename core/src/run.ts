@@ -162,9 +162,10 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-run-'));
   const distributed = options.executor === 'bullmq';
   const engine = distributed ? undefined : await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: options.threads });
-  const checkpoints = options.checkpoint || options.resume
+  const prints = options.checkpoint || options.resume ? await fingerprints(plan) : undefined;
+  const checkpoints = prints
     ? new Checkpointer({
-      store: checkpointStoreOf(state), fingerprints: await fingerprints(plan), pipeline: pipeline.name, runId, probe: outputProbe(pipeline),
+      store: checkpointStoreOf(state), fingerprints: prints, pipeline: pipeline.name, runId, probe: outputProbe(pipeline),
       write: true, resume: !!options.resume, warn: (step, message) => bus.emit({ type: 'step_log', step, message }),
     })
     : undefined;
@@ -176,7 +177,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     local.prepare(plan);
     runner = local;
   } else {
-    runner = await openDistributedRunner(pipeline, state, { ...options, runId, objectCacheDir, log }).catch(async (err: unknown) => {
+    runner = await openDistributedRunner(pipeline, state, { ...options, runId, objectCacheDir, tmpDir, log, checkpointer: checkpoints, fingerprints: prints }).catch(async (err: unknown) => {
       await rm(tmpDir, { recursive: true, force: true });
       throw err;
     });
@@ -201,16 +202,16 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
 }
 
 /** The coordinator's runner for `--executor bullmq` (loaded only then: BullMQ and Redis clients). */
-async function openDistributedRunner(pipeline: Pipeline, state: StateDir, o: RunOptions & { runId: string; objectCacheDir: string; log: (step: string, message: string) => void }): Promise<StepRunner & { close(): Promise<void> }> {
-  if (o.checkpoint || o.resume) {
-    throw new OdibiError('--checkpoint and --resume do not work with --executor bullmq yet', { hint: 'run without them, or run locally (no --executor) to checkpoint' });
-  }
+async function openDistributedRunner(pipeline: Pipeline, state: StateDir, o: RunOptions & {
+  runId: string; objectCacheDir: string; tmpDir: string; log: (step: string, message: string) => void; checkpointer?: Checkpointer; fingerprints?: ReadonlyMap<string, string>;
+}): Promise<StepRunner & { close(): Promise<void> }> {
   const [{ BullmqStepRunner }, { Exchange }, { redisUrlOf }] = await Promise.all([import('./distributed/bullmq-runner.js'), import('./distributed/exchange.js'), import('./distributed/redis.js')]);
   const redis = redisUrlOf(o.redis);
   if (!redis) throw new OdibiError('--executor bullmq needs a Redis URL', { hint: 'pass --redis redis://host:6379 or set ODIBI_REDIS_URL' });
   const exchange = new Exchange(o.exchange ? (isObjectUri(o.exchange) ? o.exchange : path.resolve(o.exchange)) : (state.local !== undefined ? path.join(state.local, 'exchange') : state.where('exchange')), o.objectCacheDir);
   return BullmqStepRunner.open({
-    redis, queue: o.queue, pipeline, project: o.project, runId: o.runId, exchange, sampleRows: o.sampleRows,
+    redis, queue: o.queue, pipeline, project: o.project, runId: o.runId, exchange, scratch: o.tmpDir, sampleRows: o.sampleRows,
     ...(o.batch ? { batch: o.batch } : {}), log: o.log,
+    ...(o.checkpointer && o.fingerprints ? { checkpoints: { checkpointer: o.checkpointer, fingerprints: o.fingerprints, stateDir: state.location } } : {}),
   });
 }

@@ -136,6 +136,44 @@ describe('odibi run --executor bullmq', () => {
     expect((await readdir(path.join(dir, 'out'))).filter((f) => f.startsWith('.'))).toEqual([]);
   }, 400_000);
 
+  it('takes over with `odibi run --resume` when the coordinator is killed: finished steps come from their checkpoints', async () => {
+    const dir = await tempDir('odibi-dist-resume-');
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'numbers', type: 'sql', value: 'SELECT range AS n, range % 7 AS k FROM range(50000)', outputs: { data: 'nums' } },
+      { layer: 'transform', name: 'crunch', value: 'SELECT k, count(*) AS c, (SELECT count(*) FROM range(12000) a, range(12000) b WHERE (a.range * b.range) % 11 = 3) AS busy FROM nums GROUP BY k', inputs: { nums: 'nums' }, outputs: { data: 'sums' } },
+      { layer: 'store', name: 'history', value: 'out/history', params: { mode: 'append' }, inputs: { data: 'sums' } },
+    ]);
+    const w = await startWorker(redis.url);
+    // A short lock expiry: the dead coordinator's lock goes in seconds, not 30.
+    const env = { ...process.env, NO_COLOR: '1', ODIBI_LOCK_TTL_MS: '2000' } as Record<string, string>;
+    const coordinator = spawn(process.execPath, [CLI, 'run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--checkpoint', '--json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    coordinator.stdout!.on('data', (d) => (out += d));
+    expect(await w.waitFor((l) => l.startsWith('→ crunch'), 30_000)).toBe(true);
+    coordinator.kill('SIGKILL');
+    await new Promise((r) => coordinator.on('exit', r));
+    const firstRun = events(out).find((e) => e.type === 'run_start')!.runId;
+
+    let resumed = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--resume', '--json'], { cwd: dir, env });
+    for (let i = 0; i < 20 && /already running/.test(resumed.stdout + resumed.stderr); i++) {
+      await sleep(500);
+      resumed = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--resume', '--json'], { cwd: dir, env });
+    }
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const steps = Object.fromEntries(events(resumed.stdout).filter((e) => e.type === 'step_success').map((e) => [e.step, e.restoredFrom ?? 'ran']));
+    expect(steps.numbers).toBe(firstRun);
+    expect(steps.history).toBe('ran');
+    const parts = (await readdir(path.join(dir, 'out/history'))).filter((f) => f.endsWith('.parquet'));
+    expect(parts).toHaveLength(1);
+    expect(await query(`SELECT sum(c) AS n FROM read_parquet('${dir}/out/history/*.parquet')`)).toEqual([{ n: 50000 }]);
+
+    // Once more: everything is checkpointed and the sink committed, so nothing is written twice.
+    const again = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--resume'], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/↺ history .*already written/);
+    expect((await readdir(path.join(dir, 'out/history'))).filter((f) => f.endsWith('.parquet'))).toHaveLength(1);
+  }, 120_000);
+
   it('fails a poison step after its retries, as a local run would, and commits nothing', async () => {
     const dir = await tempDir('odibi-dist-poison-');
     await writePipeline(dir, [

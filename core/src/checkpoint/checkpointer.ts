@@ -43,6 +43,15 @@ export class Checkpointer implements StepCache {
   }
 
   /** The checkpoint a resumed run may use for this step instead of running it. */
+  usable(step: StepConfig): Promise<CheckpointEntry | undefined> {
+    return this.#usable(step);
+  }
+
+  /** A local file holding one of a checkpoint's datasets. */
+  fileOf(entry: CheckpointEntry, dataset: CheckpointEntry['datasets'][number]): Promise<string> {
+    return this.#o.store.fileOf(entry, dataset);
+  }
+
   async #usable(step: StepConfig): Promise<CheckpointEntry | undefined> {
     if (!this.#o.resume || step.layer === 'connect') return undefined;
     const fp = this.#o.fingerprints.get(step.name);
@@ -110,7 +119,10 @@ export class Checkpointer implements StepCache {
   /** The run committed these sinks' writes (`targets`: the files, or tables, each wrote). */
   async committed(sinks: ReadonlyArray<{ step: string; targets: readonly string[] }>): Promise<void> {
     for (const { step, targets } of sinks) {
-      const entry = this.#saved.get(step);
+      // Saved here, or by a worker of this run (the distributed executor).
+      const fp = this.#o.fingerprints.get(step);
+      const found = this.#saved.get(step) ?? (fp ? (await this.#o.store.find(step, fp).catch(() => ({ entry: undefined }))).entry : undefined);
+      const entry = found?.runId === this.#o.runId ? found : undefined;
       if (!entry || entry.datasets.length !== 0) continue;
       // Files and objects are recorded as committed; a table on a connection cannot be looked at.
       const outputs: CommittedOutput[] = [];

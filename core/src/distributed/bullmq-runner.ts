@@ -5,7 +5,9 @@
  * result: its outputs (now in the exchange), and its staged writes, which the executor commits or
  * rolls back at the end of the run like any others.
  */
+import { copyFile } from 'node:fs/promises';
 import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { Redis } from 'ioredis';
 import type { Pipeline } from '../config/model.js';
 import { OWN_PROCESS } from '../engine/staging.js';
@@ -28,9 +30,13 @@ export interface BullmqRunnerOptions {
   project?: string;
   runId: string;
   exchange: Exchange;
+  /** A local scratch folder (a restored dataset on its way to an object-store exchange). */
+  scratch: string;
   sampleRows?: number;
   batch?: BatchContext;
   log: (step: string, message: string) => void;
+  /** With --checkpoint/--resume: workers save checkpoints into `stateDir`; a resumed step is restored into the exchange. */
+  checkpoints?: { checkpointer: Checkpointer; fingerprints: ReadonlyMap<string, string>; stateDir: string };
 }
 
 export class BullmqStepRunner implements StepRunner {
@@ -93,12 +99,17 @@ export class BullmqStepRunner implements StepRunner {
   async run(planned: PlannedStep, attempt: number, signal: AbortSignal): Promise<StepResult> {
     const { step } = planned;
     if (this.#gone) throw this.#gone;
+    const restored = await this.#restore(planned);
+    if (restored) return restored;
+    const ckpt = this.#o.checkpoints;
+    const fingerprint = ckpt?.fingerprints.get(step.name);
     const data: StepJob = {
       runId: this.#o.runId, config: this.#o.pipeline.file, ...(this.#o.project ? { project: this.#o.project } : {}), step: step.name, attempt,
       exchange: this.#o.exchange.location, inputs: [...new Set(Object.values(step.inputs))], owner: OWN_PROCESS,
       ...(this.#o.sampleRows !== undefined ? { sampleRows: this.#o.sampleRows } : {}),
       ...(typeof step.params.timeout_ms === 'number' ? { timeoutMs: step.params.timeout_ms } : {}),
       ...(this.#o.batch ? { batch: this.#o.batch } : {}),
+      ...(ckpt && fingerprint && step.layer !== 'connect' ? { checkpoint: { stateDir: ckpt.stateDir, fingerprint } } : {}),
     };
     const jobId = jobIdOf(this.#o.runId, step.name, attempt);
     this.#jobs.set(jobId, step.name);
@@ -137,6 +148,33 @@ export class BullmqStepRunner implements StepRunner {
       rowsOut: r.rowsOut, inputs, outputs: r.outputs, staged, worker: r.worker,
       ...(r.outputs.length && inputs.length ? { schemaDiff: diffSchemas(inputs, r.outputs[0]) } : {}),
     };
+  }
+
+  /**
+   * On --resume, a step with a sound checkpoint is not queued: its datasets go from the checkpoint
+   * into this run's exchange (a committed sink whose outputs are unchanged has none), as a local
+   * run would restore them into its database.
+   */
+  async #restore(planned: PlannedStep): Promise<StepResult | undefined> {
+    const ckpt = this.#o.checkpoints;
+    const entry = ckpt && await ckpt.checkpointer.usable(planned.step);
+    if (!entry) return undefined;
+    const outputs: DatasetInfo[] = [];
+    try {
+      for (const d of entry.datasets) {
+        const file = await ckpt.checkpointer.fileOf(entry, d);
+        await this.#o.exchange.put(this.#o.runId, d.key, (to) => copyFile(file, to), this.#o.scratch);
+        const alias = Object.entries(planned.step.outputs).find(([, k]) => k === d.key)?.[0] ?? d.key;
+        const info: DatasetInfo = { key: d.key, alias, rows: d.rows, schema: [] };
+        this.#known.set(d.key, info);
+        outputs.push(info);
+      }
+    } catch (err) {
+      this.#o.log(planned.step.name, `checkpoint from run ${entry.runId} could not be restored (${errorMessage(err).split('\n')[0]}); running the step instead`);
+      return undefined;
+    }
+    const inputs = Object.entries(planned.step.inputs).map(([alias, key]) => ({ ...(this.#known.get(key) ?? { key, rows: 0, schema: [] }), alias, sample: undefined }));
+    return { rowsIn: null, rowsOut: outputs.reduce((n, o) => n + (o.rows ?? 0), 0), inputs, outputs, staged: [], restoredFrom: entry.runId };
   }
 
   /** Whether the run still holds its lock (false: Redis lost it for longer than its expiry). */

@@ -25,6 +25,8 @@ export interface StepJob {
   owner: StagingOwner;
   sampleRows?: number;
   timeoutMs?: number;
+  /** Save the step's outputs as a checkpoint under this fingerprint, in this state dir (a shared folder or a URI). */
+  checkpoint?: { stateDir: string; fingerprint: string };
   batch?: BatchContext;
 }
 

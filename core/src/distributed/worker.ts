@@ -21,6 +21,10 @@ import { loadPipeline } from '../load/pipeline.js';
 import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
 import type { StepCache } from '../steps/step-cache.js';
 import { defaultObjectCacheDir } from '../storage/cache-dir.js';
+import { Checkpointer } from '../checkpoint/checkpointer.js';
+import { outputProbe } from '../checkpoint/committed-output.js';
+import { checkpointStoreOf } from '../checkpoint/open-store.js';
+import { stateDirAt } from '../state/state-dir.js';
 import { Exchange } from './exchange.js';
 import { DEFAULT_QUEUE, type StepJob, type StepJobResult } from './jobs.js';
 import { redisConnection, redisLabel } from './redis.js';
@@ -47,6 +51,8 @@ interface RunContext {
   tmpDir: string;
   /** Datasets already in this engine: read from the exchange, or made here. */
   loaded: Map<string, Promise<void>>;
+  /** Per step of the run, when it saves checkpoints. */
+  checkpoints: Map<string, Checkpointer>;
   usedAt: number;
   jobs: number;
 }
@@ -70,7 +76,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
         const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-worker-'));
         const exchange = new Exchange(job.exchange, objectCacheDir);
         const loaded = new Map<string, Promise<void>>();
-        // Every output goes to the exchange, for the steps that read it on other workers.
+        // Every output goes to the exchange, for the steps that read it on other workers; with
+        // --checkpoint, also into the run's checkpoint store (a resumed run restores from there).
         const cache: StepCache = {
           restore: async () => undefined,
           save: async (step, session, outputs) => {
@@ -78,13 +85,16 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
               await exchange.put(job.runId, out.key, (file) => session.run(`COPY ${datasetTable(out.key)} TO ${str(file)} (FORMAT parquet)`), tmpDir);
               loaded.set(out.key, Promise.resolve());
             }
+            const ckpt = checkpoints.get(step.name);
+            if (ckpt) await ckpt.save(step, session, outputs);
           },
         };
+        const checkpoints = new Map<string, Checkpointer>();
         const runner = new DuckDBStepRunner({
           pipeline, engine, runId: job.runId, tmpDir, sampleRows: job.sampleRows, cache, objectCacheDir, stagingOwner: job.owner, batch: job.batch,
           log: (step, message) => currentJobs.get(`${job.runId}/${step}`)?.updateProgress({ log: message }).catch(() => undefined),
         });
-        return { pipeline, engine, runner, tmpDir, loaded, usedAt: Date.now(), jobs: 0 };
+        return { pipeline, engine, runner, tmpDir, loaded, checkpoints, usedAt: Date.now(), jobs: 0 };
       })();
       ctx.catch(() => runs.delete(job.runId));
       runs.set(job.runId, ctx);
@@ -144,6 +154,12 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
           ctx.loaded.set(input, loading);
         }
         await loading;
+      }
+      if (data.checkpoint) {
+        ctx.checkpoints.set(step.name, new Checkpointer({
+          store: checkpointStoreOf(stateDirAt(data.checkpoint.stateDir)), fingerprints: new Map([[step.name, data.checkpoint.fingerprint]]), pipeline: ctx.pipeline.name,
+          runId: data.runId, write: true, resume: false, probe: outputProbe(ctx.pipeline), warn: (_s, message) => void job.updateProgress({ log: message }).catch(() => undefined),
+        }));
       }
       const planned = singleStepPlan(ctx.pipeline, step).steps[0];
       const controller = new AbortController();
