@@ -3,12 +3,14 @@
  * `odibi worker` processes on a real `redis-server` (Debian) on 127.0.0.1. Outputs are compared
  * with a local run's; workers are SIGKILLed mid-step; Redis is stopped mid-run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type BrokerServer } from '../helpers/brokers.js';
-import { CLI, events, odibi } from '../helpers/cli.js';
+import { CLI, events, odibi, REPO } from '../helpers/cli.js';
+import { jupyterEnv } from '../helpers/jupyter.js';
 import { query } from '../helpers/duckdb.js';
 import { copyExample, tempDir, writePipeline } from '../helpers/project.js';
 
@@ -173,6 +175,24 @@ describe('odibi run --executor bullmq', () => {
     expect(again.stdout).toMatch(/↺ history .*already written/);
     expect((await readdir(path.join(dir, 'out/history'))).filter((f) => f.endsWith('.parquet'))).toHaveLength(1);
   }, 120_000);
+
+  it('runs a notebook\'s pipeline on the workers from the kernel: %run --executor bullmq', async () => {
+    const dir = await tempDir('odibi-dist-nb-');
+    const w = await startWorker(redis.url);
+    const cells = path.join(dir, 'cells.json');
+    await writeFile(cells, JSON.stringify([
+      ['sql', '%%sql nums\nSELECT range AS n, range % 3 AS k FROM range(100)'],
+      ['agg', '%%sql by_k\nSELECT k, count(*) AS c FROM nums GROUP BY k ORDER BY k'],
+      ['store', '%store by_k out/by_k.parquet'],
+      ['run', `%run --executor bullmq --redis ${redis.url}`],
+    ]));
+    const { stdout } = await promisify(execFile)('/usr/bin/python3', [path.join(REPO, 'test/storage/run_cells.py'), dir, cells], { env: await jupyterEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
+    const out = JSON.parse(stdout) as Record<string, { reply: Record<string, unknown> }>;
+    for (const name of ['sql', 'agg', 'store', 'run']) expect(out[name].reply.status, `${name}: ${JSON.stringify(out[name])}`).toBe('ok');
+    // Every step ran on the worker, and the committed output is the run's.
+    for (const step of ['nums', 'by_k']) expect(w.lines.some((l) => l.startsWith(`✓ `) && l.includes(step)), step).toBe(true);
+    expect(await query(`SELECT k, c FROM read_parquet('${dir}/out/by_k.parquet') ORDER BY k`)).toEqual([{ k: 0, c: 34 }, { k: 1, c: 33 }, { k: 2, c: 33 }]);
+  }, 200_000);
 
   it('fails a poison step after its retries, as a local run would, and commits nothing', async () => {
     const dir = await tempDir('odibi-dist-poison-');

@@ -223,7 +223,9 @@ export class NotebookSession {
   async run(options: RunOptions = {}): Promise<RunResult> {
     this.#running = new AbortController();
     try {
-      return await runPipeline(this.pipeline(), { ...options, signal: this.#running.signal });
+      // Workers load the pipeline from a file: the notebook's steps go to one first, as %export writes them.
+      const config = options.executor === 'bullmq' ? await this.export(path.join(this.baseDir, '.odibi', 'notebook-run.json'), 'notebook') : this.pipeline();
+      return await runPipeline(config, { ...options, signal: this.#running.signal });
     } finally {
       this.#running = undefined;
     }

@@ -132,18 +132,27 @@ const MAGICS: Record<string, MagicSpec> = {
   },
   run: {
     kind: 'line', positionals: 0,
-    usage: '%run [--only SELECTOR] [--skip SELECTOR]',
-    summary: 'run the recorded pipeline from scratch through the executor, with live progress',
-    options: { only: { type: 'string', multiple: true }, skip: { type: 'string', multiple: true } },
+    usage: '%run [--only SELECTOR] [--skip SELECTOR] [--executor bullmq --redis URL [--queue NAME] [--exchange URI]]',
+    summary: 'run the recorded pipeline from scratch through the executor, with live progress (on odibi workers with --executor bullmq)',
+    options: {
+      only: { type: 'string', multiple: true }, skip: { type: 'string', multiple: true },
+      executor: { type: 'string' }, redis: { type: 'string' }, queue: { type: 'string' }, exchange: { type: 'string' },
+    },
     async run(ctx, { values }) {
       const displayId = `odibi-run-${Date.now()}`;
       const events: RunEvent[] = [];
       ctx.sink.display(renderProgress(events), {}, displayId);
       // At most one redraw per 100 ms, the latest state always within 100 ms, the end at once.
       const redraw = throttle(() => ctx.sink.updateDisplay(renderProgress(events), {}, displayId), 100);
+      const executor = values.executor as string | undefined;
+      if (executor !== undefined && executor !== 'local' && executor !== 'bullmq') throw new Error(`--executor is local or bullmq, not '${executor}'`);
       const result = await ctx.session.run({
         only: values.only as string[] | undefined,
         skip: values.skip as string[] | undefined,
+        ...(executor ? { executor } : {}),
+        ...(values.redis ? { redis: values.redis as string } : {}),
+        ...(values.queue ? { queue: values.queue as string } : {}),
+        ...(values.exchange ? { exchange: values.exchange as string } : {}),
         hooks: [(e) => {
           if (e.type === 'step_log') ctx.sink.stream('stdout', `${e.step}: ${e.message}\n`);
           events.push(e);
