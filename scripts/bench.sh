@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
-bash scripts/setup.sh --jupyter
+bash scripts/setup.sh --system
 npx turbo run build --output-logs=errors-only
 node core/bench/run.mjs
 echo
@@ -12,5 +12,7 @@ echo
 node kernel/bench/run.mjs
 echo
 node core/bench/stream.mjs
+echo
+node core/bench/distributed.mjs
 echo
 node site/bench/kernels.mjs

@@ -1,7 +1,7 @@
 // Benchmark worker: the ODIBI side. Runs in its own process so every variant starts from a clean
 // heap and its peak RSS is its own.
 //
-//   node odibi-worker.mjs run  <pipeline.json> [--workers N]   runPipeline(..., { noState: true })
+//   node odibi-worker.mjs run  <pipeline.json> [--workers N] [--executor bullmq --redis URL]   runPipeline(..., { noState: true })
 //   node odibi-worker.mjs plan <pipeline.json>                 loadPipeline + createPlan only
 //
 // The measured part starts after the modules are imported (the baseline imports DuckDB before its
@@ -20,9 +20,11 @@ main(async () => {
   }
   if (mode !== 'run') throw new Error(`unknown mode '${mode}'`);
 
-  const i = rest.indexOf('--workers');
-  const workers = i >= 0 ? Number(rest[i + 1]) : undefined;
-  const { ms, value: result } = await timed(() => runPipeline(config, { noState: true, workers }));
+  const flag = (name) => (rest.indexOf(name) >= 0 ? rest[rest.indexOf(name) + 1] : undefined);
+  const workers = flag('--workers') === undefined ? undefined : Number(flag('--workers'));
+  // --executor bullmq --redis URL: the steps run on `odibi worker`s (distributed.mjs starts them).
+  const executor = flag('--executor');
+  const { ms, value: result } = await timed(() => runPipeline(config, { noState: true, workers, ...(executor ? { executor, redis: flag('--redis') } : {}) }));
   if (result.status !== 'success') {
     const errors = result.failed.map((name) => `${name}: ${result.record.steps[name]?.error?.message ?? '?'}`);
     throw new Error(`the pipeline failed:\n  ${errors.join('\n  ')}`);

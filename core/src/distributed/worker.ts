@@ -82,7 +82,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
           restore: async () => undefined,
           save: async (step, session, outputs) => {
             for (const out of outputs) {
-              await exchange.put(job.runId, out.key, (file) => session.run(`COPY ${datasetTable(out.key)} TO ${str(file)} (FORMAT parquet)`), tmpDir);
+              await exchange.put(job.runId, out.key, (file) => session.run(`COPY ${datasetTable(out.key)} TO ${str(file)} (FORMAT parquet, COMPRESSION lz4)`), tmpDir);
               loaded.set(out.key, Promise.resolve());
             }
             const ckpt = checkpoints.get(step.name);
@@ -145,7 +145,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
             const file = await exchange.get(data.runId, input);
             const session = await ctx.engine.session();
             try {
-              await session.run(`CREATE OR REPLACE TABLE ${datasetTable(input)} AS SELECT * FROM read_parquet(${str(file)})`);
+              // A view: the consumer reads the Parquet file directly, with no copy into this database.
+              await session.run(`CREATE OR REPLACE VIEW ${datasetTable(input)} AS SELECT * FROM read_parquet(${str(file)})`);
             } finally {
               session.close();
             }
