@@ -108,9 +108,8 @@ export async function sweepLeftovers(pipeline: Pipeline, say: (message: string) 
  * What the run stores as tables and what it fuses: nothing is fused when outputs must exist as
  * tables (checkpoints save them; a stream counts its sources' rows) or when the user says so.
  */
-export function fusionFor(plan: Plan, options: Pick<RunOptions, 'fuse' | 'checkpoint' | 'resume' | 'batch' | 'executor'> = {}): Fusion {
+export function fusionFor(plan: Plan, options: Pick<RunOptions, 'fuse' | 'checkpoint' | 'resume' | 'batch'> = {}): Fusion {
   const off = options.fuse === false ? '--no-fuse'
-    : options.executor === 'bullmq' ? 'workers exchange every dataset'
     : options.checkpoint || options.resume ? 'checkpoints save every dataset'
       : options.batch ? 'a stream batch counts its sources' : undefined;
   return planFusion(plan, off ? { enabled: false, disabledBecause: `fusion is off: ${off}` } : {});
@@ -177,7 +176,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     local.prepare(plan);
     runner = local;
   } else {
-    runner = await openDistributedRunner(pipeline, state, { ...options, runId, objectCacheDir, tmpDir, log, checkpointer: checkpoints, fingerprints: prints }).catch(async (err: unknown) => {
+    runner = await openDistributedRunner(pipeline, state, { ...options, runId, objectCacheDir, tmpDir, log, checkpointer: checkpoints, fingerprints: prints, fusion }).catch(async (err: unknown) => {
       await rm(tmpDir, { recursive: true, force: true });
       throw err;
     });
@@ -203,14 +202,14 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
 
 /** The coordinator's runner for `--executor bullmq` (loaded only then: BullMQ and Redis clients). */
 async function openDistributedRunner(pipeline: Pipeline, state: StateDir, o: RunOptions & {
-  runId: string; objectCacheDir: string; tmpDir: string; log: (step: string, message: string) => void; checkpointer?: Checkpointer; fingerprints?: ReadonlyMap<string, string>;
+  runId: string; objectCacheDir: string; tmpDir: string; log: (step: string, message: string) => void; checkpointer?: Checkpointer; fingerprints?: ReadonlyMap<string, string>; fusion: Fusion;
 }): Promise<StepRunner & { close(): Promise<void> }> {
   const [{ BullmqStepRunner }, { Exchange }, { redisUrlOf }] = await Promise.all([import('./distributed/bullmq-runner.js'), import('./distributed/exchange.js'), import('./distributed/redis.js')]);
   const redis = redisUrlOf(o.redis);
   if (!redis) throw new OdibiError('--executor bullmq needs a Redis URL', { hint: 'pass --redis redis://host:6379 or set ODIBI_REDIS_URL' });
   const exchange = new Exchange(o.exchange ? (isObjectUri(o.exchange) ? o.exchange : path.resolve(o.exchange)) : (state.local !== undefined ? path.join(state.local, 'exchange') : state.where('exchange')), o.objectCacheDir);
   return BullmqStepRunner.open({
-    redis, queue: o.queue, pipeline, project: o.project, runId: o.runId, exchange, scratch: o.tmpDir, sampleRows: o.sampleRows,
+    redis, queue: o.queue, pipeline, project: o.project, runId: o.runId, exchange, scratch: o.tmpDir, sampleRows: o.sampleRows, fusion: o.fusion,
     ...(o.batch ? { batch: o.batch } : {}), log: o.log,
     ...(o.checkpointer && o.fingerprints ? { checkpoints: { checkpointer: o.checkpointer, fingerprints: o.fingerprints, stateDir: state.location } } : {}),
   });

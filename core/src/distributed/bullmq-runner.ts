@@ -14,6 +14,7 @@ import { OWN_PROCESS } from '../engine/staging.js';
 import { OdibiError, StepError, errorMessage } from '../errors.js';
 import type { DatasetInfo } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
+import type { Fusion } from '../graph/fusion.js';
 import type { PlannedStep } from '../graph/plan.js';
 import { diffSchemas } from '../steps/duckdb-runner.js';
 import type { BatchContext } from '../steps/batch-input.js';
@@ -35,6 +36,8 @@ export interface BullmqRunnerOptions {
   sampleRows?: number;
   batch?: BatchContext;
   log: (step: string, message: string) => void;
+  /** Datasets kept as views (graph/fusion.ts): their producers run inside their consumer's job. */
+  fusion: Fusion;
   /** With --checkpoint/--resume: workers save checkpoints into `stateDir`; a resumed step is restored into the exchange. */
   checkpoints?: { checkpointer: Checkpointer; fingerprints: ReadonlyMap<string, string>; stateDir: string };
 }
@@ -46,6 +49,8 @@ export class BullmqStepRunner implements StepRunner {
   readonly #connections: Redis[];
   readonly #lock: RunLock;
   readonly #known = new Map<string, DatasetInfo>();
+  /** Producers of fused datasets, run later inside their consumer's job. */
+  readonly #deferred = new Map<string, PlannedStep>();
   /** Steps by job id, for the progress messages (step logs) workers send. */
   readonly #jobs = new Map<string, string>();
   #gone?: OdibiError;
@@ -101,11 +106,24 @@ export class BullmqStepRunner implements StepRunner {
     if (this.#gone) throw this.#gone;
     const restored = await this.#restore(planned);
     if (restored) return restored;
+    const inlined = this.#o.fusion.inlined;
+    const outputKeys = Object.values(step.outputs);
+    if (outputKeys.length && outputKeys.every((k) => inlined.has(k))) {
+      // A view's producer: it runs inside its consumer's job, as a local run plans it inside the consumer's query.
+      this.#deferred.set(step.name, planned);
+      const outputs: DatasetInfo[] = Object.entries(step.outputs).map(([alias, key]) => ({ key, alias, rows: null, schema: [], inlinedInto: inlined.get(key)!.consumer }));
+      for (const o of outputs) this.#known.set(o.key, o);
+      return { rowsIn: null, rowsOut: null, inputs: this.#inputsOf(planned), outputs, staged: [] };
+    }
+    const prelude = this.#preludeOf(planned);
+    const reads = [...prelude.map((p) => p.step), step].flatMap((s) => Object.values(s.inputs)).filter((k) => !inlined.has(k));
+    const fused = Object.fromEntries(prelude.flatMap((p) => Object.values(p.step.outputs)).map((k) => [k, inlined.get(k)!]));
     const ckpt = this.#o.checkpoints;
     const fingerprint = ckpt?.fingerprints.get(step.name);
     const data: StepJob = {
       runId: this.#o.runId, config: this.#o.pipeline.file, ...(this.#o.project ? { project: this.#o.project } : {}), step: step.name, attempt,
-      exchange: this.#o.exchange.location, inputs: [...new Set(Object.values(step.inputs))], owner: OWN_PROCESS,
+      exchange: this.#o.exchange.location, inputs: [...new Set(reads)], owner: OWN_PROCESS,
+      ...(prelude.length ? { prelude: prelude.map((p) => p.step.name), fused } : {}),
       ...(this.#o.sampleRows !== undefined ? { sampleRows: this.#o.sampleRows } : {}),
       ...(typeof step.params.timeout_ms === 'number' ? { timeoutMs: step.params.timeout_ms } : {}),
       ...(this.#o.batch ? { batch: this.#o.batch } : {}),
@@ -141,13 +159,34 @@ export class BullmqStepRunner implements StepRunner {
     }
     if (!r.ok) throw new StepError(step.name, r.error.message, { hint: r.error.hint });
     const staged = await Promise.all(r.handoff.map((h) => revive(this.#o.pipeline, step.name, h)));
-    const inputs = Object.entries(step.inputs).map(([alias, key]) => ({ ...(this.#known.get(key) ?? { key, rows: 0, schema: [] }), alias, sample: undefined }));
+    const inputs = this.#inputsOf(planned);
     for (const out of r.outputs) this.#known.set(out.key, out);
     return {
       rowsIn: inputs.length ? inputs.reduce<number | null>((n, i) => (n === null || i.rows === null ? null : n + i.rows), 0) : r.rowsIn,
       rowsOut: r.rowsOut, inputs, outputs: r.outputs, staged, worker: r.worker,
       ...(r.outputs.length && inputs.length ? { schemaDiff: diffSchemas(inputs, r.outputs[0]) } : {}),
     };
+  }
+
+  #inputsOf(planned: PlannedStep): DatasetInfo[] {
+    return Object.entries(planned.step.inputs).map(([alias, key]) => ({ ...(this.#known.get(key) ?? { key, rows: 0, schema: [] }), alias, sample: undefined }));
+  }
+
+  /** The deferred producers of the views a step reads, producers of producers first. */
+  #preludeOf(planned: PlannedStep): PlannedStep[] {
+    const out: PlannedStep[] = [];
+    const visit = (p: PlannedStep) => {
+      for (const key of Object.values(p.step.inputs)) {
+        const producer = this.#o.fusion.inlined.get(key)?.producer;
+        const deferred = producer === undefined ? undefined : this.#deferred.get(producer);
+        if (deferred && !out.includes(deferred)) {
+          visit(deferred);
+          out.push(deferred);
+        }
+      }
+    };
+    visit(planned);
+    return out;
   }
 
   /**

@@ -21,6 +21,13 @@ export interface StepJob {
   exchange: string;
   /** The dataset keys the step reads, each written to the exchange by the step that made it. */
   inputs: string[];
+  /**
+   * Steps whose one output is fused into this step (a view inside its query, as in a local run):
+   * they run first, on the same worker, in this order, and their outputs never reach the exchange.
+   */
+  prelude?: string[];
+  /** Dataset key → producer and consumer, for every view the prelude defines. */
+  fused?: Record<string, { producer: string; consumer: string }>;
   /** The coordinator's name, under which staged writes go: it commits or rolls them back. */
   owner: StagingOwner;
   sampleRows?: number;

@@ -20,6 +20,7 @@ import { singleStepPlan } from '../graph/plan.js';
 import { loadPipeline } from '../load/pipeline.js';
 import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
 import type { StepCache } from '../steps/step-cache.js';
+import type { DatasetPlan, InlinedDataset } from '../graph/fusion.js';
 import { defaultObjectCacheDir } from '../storage/cache-dir.js';
 import { Checkpointer } from '../checkpoint/checkpointer.js';
 import { outputProbe } from '../checkpoint/committed-output.js';
@@ -53,6 +54,8 @@ interface RunContext {
   loaded: Map<string, Promise<void>>;
   /** Per step of the run, when it saves checkpoints. */
   checkpoints: Map<string, Checkpointer>;
+  /** The views of this run's fused producers, as jobs name them. */
+  fusion: { inlined: Map<string, InlinedDataset>; datasets: DatasetPlan[] };
   usedAt: number;
   jobs: number;
 }
@@ -82,6 +85,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
           restore: async () => undefined,
           save: async (step, session, outputs) => {
             for (const out of outputs) {
+              // A view fused into a later step of this job never leaves this worker.
+              if (fusion.inlined.has(out.key)) continue;
               await exchange.put(job.runId, out.key, (file) => session.run(`COPY ${datasetTable(out.key)} TO ${str(file)} (FORMAT parquet, COMPRESSION lz4)`), tmpDir);
               loaded.set(out.key, Promise.resolve());
             }
@@ -90,11 +95,12 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
           },
         };
         const checkpoints = new Map<string, Checkpointer>();
+        const fusion = { inlined: new Map<string, InlinedDataset>(), datasets: [] as DatasetPlan[] };
         const runner = new DuckDBStepRunner({
-          pipeline, engine, runId: job.runId, tmpDir, sampleRows: job.sampleRows, cache, objectCacheDir, stagingOwner: job.owner, batch: job.batch,
+          pipeline, engine, runId: job.runId, tmpDir, sampleRows: job.sampleRows, cache, objectCacheDir, stagingOwner: job.owner, batch: job.batch, fusion,
           log: (step, message) => currentJobs.get(`${job.runId}/${step}`)?.updateProgress({ log: message }).catch(() => undefined),
         });
-        return { pipeline, engine, runner, tmpDir, loaded, checkpoints, usedAt: Date.now(), jobs: 0 };
+        return { pipeline, engine, runner, tmpDir, loaded, checkpoints, fusion, usedAt: Date.now(), jobs: 0 };
       })();
       ctx.catch(() => runs.delete(job.runId));
       runs.set(job.runId, ctx);
@@ -166,6 +172,13 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       const controller = new AbortController();
       const timer = data.timeoutMs ? setTimeout(() => controller.abort(), data.timeoutMs) : undefined;
       try {
+        // The fused producers first: each defines its view in this run's database, read by the step.
+        for (const [key, f] of Object.entries(data.fused ?? {})) ctx.fusion.inlined.set(key, f);
+        for (const name of data.prelude ?? []) {
+          const producer = ctx.pipeline.steps.find((s) => s.name === name);
+          if (!producer) throw new Error(`step '${name}' is not in ${data.config}`);
+          await ctx.runner.run(singleStepPlan(ctx.pipeline, producer).steps[0], 1, controller.signal);
+        }
         const r = await ctx.runner.run(planned, data.attempt, controller.signal);
         const handoff = r.staged.map((s) => s.handoff);
         if (handoff.some((h) => h === undefined)) {

@@ -38,7 +38,7 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     if (problems.length) throw new ConfigError(problems, pipeline.file);
     if (o.explain) {
       const plan = createPlan(pipeline, { only: o.only, skip: o.skip });
-      const fusion = fusionFor(plan, { fuse: o.fuse, checkpoint: o.checkpoint, resume: o.resume, executor: o.executor });
+      const fusion = fusionFor(plan, { fuse: o.fuse, checkpoint: o.checkpoint, resume: o.resume });
       process.stdout.write(o.json ? `${JSON.stringify(explanation(plan, fusion), null, 2)}\n` : explainText(plan, fusion, process.stdout));
       return EXIT.ok;
     }
