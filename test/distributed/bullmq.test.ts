@@ -3,55 +3,29 @@
  * `odibi worker` processes on a real `redis-server` (Debian) on 127.0.0.1. Outputs are compared
  * with a local run's; workers are SIGKILLed mid-step; Redis is stopped mid-run.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type BrokerServer } from '../helpers/brokers.js';
-import { CLI, events, odibi, REPO } from '../helpers/cli.js';
+import { CLI, events, odibi, REPO, startCli, type CliProcess } from '../helpers/cli.js';
 import { jupyterEnv } from '../helpers/jupyter.js';
 import { query } from '../helpers/duckdb.js';
 import { copyExample, tempDir, writePipeline } from '../helpers/project.js';
 
-interface WorkerProcess {
-  child: ChildProcess;
-  lines: string[];
-  id: string;
-  exited: Promise<void>;
-  waitFor(pred: (l: string) => boolean, ms: number): Promise<boolean>;
-}
+type WorkerProcess = CliProcess & { id: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const workers: WorkerProcess[] = [];
 
-function startWorker(redis: string, args: string[] = []): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--redis', redis, '--concurrency', '2', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  const lines: string[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d) => {
-    buf += d;
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr!.on('data', (d) => lines.push(String(d)));
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const waitFor = async (pred: (l: string) => boolean, ms: number) => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline && child.exitCode === null) {
-      if (lines.some(pred)) return true;
-      await sleep(20);
-    }
-    return lines.some(pred);
-  };
-  const w: WorkerProcess = { child, lines, id: `:${child.pid}`, exited, waitFor };
+async function startWorker(redis: string, args: string[] = []): Promise<WorkerProcess> {
+  const p = startCli(['worker', '--redis', redis, '--concurrency', '2', ...args], { stderr: true });
+  const w: WorkerProcess = { ...p, id: `:${p.child.pid}` };
   workers.push(w);
-  return waitFor((l) => l.includes('taking steps'), 20_000).then((ok) => {
-    if (!ok) throw new Error(`worker did not start:\n${lines.join('\n')}`);
-    return w;
-  });
+  if (!(await w.waitFor((l) => l.includes('taking steps'), 20_000))) throw new Error(`worker did not start:\n${w.lines.join('\n')}`);
+  return w;
 }
 
 async function stopWorkers(): Promise<void> {

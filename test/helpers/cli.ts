@@ -44,3 +44,47 @@ export function odibi(args: string[], options: { cwd?: string; env?: Record<stri
 export function events(stdout: string): Record<string, any>[] {
   return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
+
+/** A long-running `odibi` process (a stream, a worker) whose output lines can be awaited. */
+export interface CliProcess {
+  child: ChildProcess;
+  /** Lines of stdout so far (and of stderr, with `stderr: true`). */
+  lines: string[];
+  exited: Promise<number | null>;
+  /** Whether a line matching `pred` appears within `ms` (false at once if the process exits first). */
+  waitFor: (pred: (l: string) => boolean, ms: number) => Promise<boolean>;
+}
+
+export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string>; stderr?: boolean } = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...options.env } });
+  running.add(child);
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  const collect = (stream: NodeJS.ReadableStream) => {
+    let buf = '';
+    stream.on('data', (d) => {
+      buf += d;
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      lines.push(...parts);
+      for (const w of waiters.splice(0)) w();
+    });
+  };
+  collect(child.stdout!);
+  if (options.stderr) collect(child.stderr!);
+  else child.stderr!.on('data', () => undefined);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => {
+    running.delete(child);
+    r(code);
+  }));
+  const waitFor = async (pred: (l: string) => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (lines.some(pred)) return true;
+      await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now()))), exited]);
+      if (child.exitCode !== null || child.signalCode !== null) return lines.some(pred);
+    }
+    return false;
+  };
+  return { child, lines, exited, waitFor };
+}

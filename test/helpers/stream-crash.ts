@@ -5,49 +5,21 @@
  * DuckDB over all its part files, must equal the same SQL run as one batch over all the inputs: no
  * row lost, none duplicated.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { rng } from '../../examples/iot/rng.mjs';
-import { CLI, events } from './cli.js';
+import { events, startCli, type CliProcess } from './cli.js';
 import { query } from './duckdb.js';
 import { writePipeline } from './project.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface StreamProcess {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-  waitFor: (pred: (l: string) => boolean, ms: number) => Promise<boolean>;
-}
+export type StreamProcess = CliProcess;
 
 /** A stream process whose JSON events can be awaited. */
 export function startStream(dir: string, args: string[] = [], env: Record<string, string> = {}): StreamProcess {
-  const child = spawn(process.execPath, [CLI, 'stream', 'pipeline.json', '--json', '--trigger-interval', '50', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
-  const lines: string[] = [];
-  const waiters: (() => void)[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d) => {
-    buf += d;
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-    for (const w of waiters.splice(0)) w();
-  });
-  child.stderr!.on('data', () => undefined);
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const waitFor = async (pred: (l: string) => boolean, ms: number) => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      if (lines.some(pred)) return true;
-      await Promise.race([new Promise<void>((r) => waiters.push(r)), sleep(Math.max(1, deadline - Date.now())), exited]);
-      if (child.exitCode !== null) return lines.some(pred);
-    }
-    return false;
-  };
-  return { child, lines, exited, waitFor };
+  return startCli(['stream', 'pipeline.json', '--json', '--trigger-interval', '50', ...args], { cwd: dir, env });
 }
 
 /** One produced row, as every source carries it (a CSV line, a Redis entry, a NATS message). */

@@ -10,7 +10,6 @@
  * out only after the batch commits; a message delivered again that a committed batch took (its
  * sequence is at or below the committed one) is acknowledged and skipped.
  */
-import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Consumer, JsMsg, NatsConnection, Subscription } from 'nats';
 import { StepError } from '../../errors.js';
@@ -18,7 +17,7 @@ import { writeFileAtomic } from '../../shared/atomic-write.js';
 import { withoutCredentials } from '../../shared/url.js';
 import type { StreamSpec } from '../../config/stream-spec.js';
 import type { BatchInput } from '../../steps/batch-input.js';
-import { sourceDir } from './snapshots.js';
+import { keepOnly, sourceDir } from './snapshots.js';
 import type { PlannedInput, SourceContext, StreamSource } from './source.js';
 
 interface NatsState {
@@ -34,7 +33,6 @@ interface NatsOffset {
   count: number;
 }
 
-const INPUT = /^input-\d{10}\.ndjson$/;
 /** Long enough for a slow batch; a message not acked by then is delivered again (and skipped if committed). */
 const ACK_WAIT_NS = 5 * 60 * 1e9;
 
@@ -125,10 +123,7 @@ export class NatsSource implements StreamSource {
     const mine = this.#held.filter((m) => m.seq >= o.first && m.seq <= o.last);
     this.#held = [];
     await Promise.all(mine.map((m) => m.ackAck()));
-    const keep = path.basename((state as NatsState).last ?? '');
-    const dir = sourceDir(this.#ctx);
-    const names = await readdir(dir).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => INPUT.test(n) && n !== keep).map((n) => rm(path.join(dir, n), { force: true })));
+    await keepOnly(this.#ctx, [(state as NatsState).last]);
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,6 @@
  *
  * The group is this stream's own: a second consumer in it would take entries this one never sees.
  */
-import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { StepError } from '../../errors.js';
@@ -19,7 +18,7 @@ import { writeFileAtomic } from '../../shared/atomic-write.js';
 import { withoutCredentials } from '../../shared/url.js';
 import type { StreamSpec } from '../../config/stream-spec.js';
 import type { BatchInput } from '../../steps/batch-input.js';
-import { sourceDir } from './snapshots.js';
+import { keepOnly, sourceDir } from './snapshots.js';
 import type { PlannedInput, SourceContext, StreamSource } from './source.js';
 
 interface RedisState {
@@ -37,7 +36,6 @@ interface RedisOffset {
 
 type Entry = [id: string, fields: string[] | null];
 
-const INPUT = /^input-\d{10}\.csv$/;
 
 export class RedisSource implements StreamSource {
   readonly mode = 'redis' as const;
@@ -113,10 +111,7 @@ export class RedisSource implements StreamSource {
       await redis.xack(stream, group, ...rows.map((r) => r[0]));
       if (rows.length < 1000) break;
     }
-    const keep = path.basename((state as RedisState).last ?? '');
-    const dir = sourceDir(this.#ctx);
-    const names = await readdir(dir).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => INPUT.test(n) && n !== keep).map((n) => rm(path.join(dir, n), { force: true })));
+    await keepOnly(this.#ctx, [(state as RedisState).last]);
   }
 
   async close(): Promise<void> {

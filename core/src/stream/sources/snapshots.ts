@@ -1,5 +1,5 @@
 /**
- * Files a snapshot-based source (incremental, interval, event) keeps in the stream's folder, under
+ * Files a snapshot-based source (incremental, interval, event, redis, nats) keeps in the stream's folder, under
  * `sources/<step>/`: each batch's input and, for incremental, the row hashes it has seen. Only the
  * newest are kept once a batch commits; the newest input stays as the shape of an empty batch.
  */
@@ -25,5 +25,5 @@ export async function keepOnly(ctx: SourceContext, keep: (string | undefined)[])
   } catch {
     return;
   }
-  await Promise.all(names.filter((n) => /^(input|seen)-\d+\.parquet$/.test(n) && !wanted.has(n)).map((n) => rm(path.join(dir, n), { force: true })));
+  await Promise.all(names.filter((n) => /^(input|seen)-\d+\.(parquet|csv|ndjson)$/.test(n) && !wanted.has(n)).map((n) => rm(path.join(dir, n), { force: true })));
 }
