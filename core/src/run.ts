@@ -176,7 +176,8 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     local.prepare(plan);
     runner = local;
   } else {
-    runner = await openDistributedRunner(pipeline, state, { ...options, runId, objectCacheDir, tmpDir, log, checkpointer: checkpoints, fingerprints: prints, fusion }).catch(async (err: unknown) => {
+    const note = (message: string) => bus.emit({ type: 'run_log', level: 'info', message });
+    runner = await openDistributedRunner(pipeline, state, { ...options, runId, objectCacheDir, tmpDir, log, note, checkpointer: checkpoints, fingerprints: prints, fusion }).catch(async (err: unknown) => {
       await rm(tmpDir, { recursive: true, force: true });
       throw err;
     });
@@ -202,7 +203,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
 
 /** The coordinator's runner for `--executor bullmq` (loaded only then: BullMQ and Redis clients). */
 async function openDistributedRunner(pipeline: Pipeline, state: StateDir, o: RunOptions & {
-  runId: string; objectCacheDir: string; tmpDir: string; log: (step: string, message: string) => void; checkpointer?: Checkpointer; fingerprints?: ReadonlyMap<string, string>; fusion: Fusion;
+  runId: string; objectCacheDir: string; tmpDir: string; log: (step: string, message: string) => void; note: (message: string) => void; checkpointer?: Checkpointer; fingerprints?: ReadonlyMap<string, string>; fusion: Fusion;
 }): Promise<StepRunner & { close(): Promise<void> }> {
   const [{ BullmqStepRunner }, { Exchange }, { redisUrlOf }] = await Promise.all([import('./distributed/bullmq-runner.js'), import('./distributed/exchange.js'), import('./distributed/redis.js')]);
   const redis = redisUrlOf(o.redis);
@@ -210,7 +211,7 @@ async function openDistributedRunner(pipeline: Pipeline, state: StateDir, o: Run
   const exchange = new Exchange(o.exchange ? (isObjectUri(o.exchange) ? o.exchange : path.resolve(o.exchange)) : (state.local !== undefined ? path.join(state.local, 'exchange') : state.where('exchange')), o.objectCacheDir);
   return BullmqStepRunner.open({
     redis, queue: o.queue, pipeline, project: o.project, runId: o.runId, exchange, scratch: o.tmpDir, sampleRows: o.sampleRows, fusion: o.fusion,
-    ...(o.batch ? { batch: o.batch } : {}), log: o.log,
+    ...(o.batch ? { batch: o.batch } : {}), log: o.log, note: o.note,
     ...(o.checkpointer && o.fingerprints ? { checkpoints: { checkpointer: o.checkpointer, fingerprints: o.fingerprints, stateDir: state.location } } : {}),
   });
 }

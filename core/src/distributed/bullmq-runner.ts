@@ -36,6 +36,8 @@ export interface BullmqRunnerOptions {
   sampleRows?: number;
   batch?: BatchContext;
   log: (step: string, message: string) => void;
+  /** A message about the run itself (a run_log event). */
+  note: (message: string) => void;
   /** Datasets kept as views (graph/fusion.ts): their producers run inside their consumer's job. */
   fusion: Fusion;
   /** With --checkpoint/--resume: workers save checkpoints into `stateDir`; a resumed step is restored into the exchange. */
@@ -95,6 +97,8 @@ export class BullmqStepRunner implements StepRunner {
       for (const c of conns) c.disconnect();
       throw err;
     });
+    const swept = await o.exchange.sweep().catch(() => []);
+    if (swept.length) o.note(`removed the exchange folders of ${swept.length} run${swept.length === 1 ? '' : 's'} whose coordinator died: ${swept.join(', ')}`);
     const queue = new Queue<StepJob, StepJobResult>(name, { connection: conns[0] });
     const events = new QueueEvents(name, { connection: conns[1] });
     await events.waitUntilReady();

@@ -6,7 +6,7 @@
  * object is fetched through the ETag cache, so a worker reads each dataset once.
  */
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { produceAtomic } from '../shared/atomic-write.js';
 import { openStore } from '../storage/locate.js';
@@ -63,5 +63,23 @@ export class Exchange {
     const keys: string[] = [];
     for await (const o of store.list(folderPrefix(joinKey(uri.key, runId)))) keys.push(o.key);
     for (const k of keys) await store.delete(k).catch(() => undefined);
+  }
+
+  /**
+   * Removes the datasets of runs whose coordinator is gone (killed before it could clear them):
+   * run folders untouched for `staleMs` (a live run writes its folder as its steps finish).
+   * Local folders only; on a store, a lifecycle rule on the prefix does this.
+   */
+  async sweep(staleMs = 24 * 3600_000, now = Date.now()): Promise<string[]> {
+    if (isObjectUri(this.location)) return [];
+    const removed: string[] = [];
+    for (const name of await readdir(this.location).catch(() => [] as string[])) {
+      const dir = path.join(this.location, name);
+      const info = await stat(dir).catch(() => undefined);
+      if (!info?.isDirectory() || now - info.mtimeMs < staleMs) continue;
+      await rm(dir, { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
   }
 }
