@@ -189,6 +189,21 @@ describe('odibi run --executor bullmq', () => {
     expect(await stat(path.join(dir, 'out/nums.parquet')).then(() => true, () => false)).toBe(false);
   }, 60_000);
 
+  it('stops a step on its worker when the coordinator gives up on it (a --timeout, or Ctrl-C)', async () => {
+    const dir = await tempDir('odibi-dist-cancel-');
+    await writePipeline(dir, [
+      // Several seconds of work; the run allows one.
+      { layer: 'ingest', name: 'slow', type: 'sql', value: 'SELECT count(*) AS c FROM range(30000) a, range(30000) b WHERE (a.range * b.range) % 11 = 3', outputs: { data: 's' } },
+    ]);
+    const w = await startWorker(redis.url);
+    const r = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--timeout', '1000', '--json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(events(r.stdout).find((e) => e.type === 'step_error')?.error.message).toMatch(/timed out after 1000 ms/);
+    // The worker was told: its query was interrupted (left alone, it would have finished: ✓).
+    expect(await w.waitFor((l) => l.startsWith('✗ slow') || l.startsWith('✓ slow'), 30_000), w.lines.join('\n')).toBe(true);
+    expect(w.lines.find((l) => l.startsWith('✗ slow') || l.startsWith('✓ slow'))).toMatch(/^✗ slow .*(interrupt|cancel)/i);
+  }, 60_000);
+
   it('holds one run per pipeline: a second coordinator is refused while the first runs', async () => {
     const dir = await tempDir('odibi-dist-lock-');
     await writePipeline(dir, [

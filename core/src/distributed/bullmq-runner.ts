@@ -20,7 +20,7 @@ import { diffSchemas } from '../steps/duckdb-runner.js';
 import type { BatchContext } from '../steps/batch-input.js';
 import { Exchange } from './exchange.js';
 import { revive } from './handoff.js';
-import { DEFAULT_QUEUE, jobIdOf, type StepJob, type StepJobLog, type StepJobResult } from './jobs.js';
+import { CANCEL_CHANNEL, cancelKey, DEFAULT_QUEUE, jobIdOf, type StepJob, type StepJobLog, type StepJobResult } from './jobs.js';
 import { redisConnection, redisLabel } from './redis.js';
 import { RunLock } from './run-lock.js';
 
@@ -145,7 +145,11 @@ export class BullmqStepRunner implements StepRunner {
     const stopped = new Promise<never>((_, reject) => {
       stop = reject;
     });
-    const onAbort = () => stop!(new StepError(step.name, 'cancelled'));
+    const onAbort = () => {
+      // The worker interrupts the step and rolls its writes back; this attempt ends now either way.
+      void this.#connections[0].multi().set(cancelKey(jobId), '1', 'PX', 3_600_000).publish(CANCEL_CHANNEL, jobId).exec().catch(() => undefined);
+      stop!(new StepError(step.name, 'cancelled'));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     const onGone = (err: OdibiError) => stop!(err);
     this.#onGone.add(onGone);

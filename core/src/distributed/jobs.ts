@@ -55,6 +55,13 @@ export interface StepJobLog {
   log: string;
 }
 
+/**
+ * Cancelling a running job (Ctrl-C, a timeout on the coordinator): published on this channel with
+ * the job id, and kept as a key for a worker that takes the job only after the message went out.
+ */
+export const CANCEL_CHANNEL = 'odibi:cancel';
+export const cancelKey = (jobId: string): string => `odibi:cancel:${jobId}`;
+
 /** How a BullMQ job id names one attempt of one step of one run (`:` is reserved by BullMQ). */
 export function jobIdOf(runId: string, step: string, attempt: number): string {
   return `${runId}.${attempt}.${step.replace(/[^\w.-]/g, '_')}`;

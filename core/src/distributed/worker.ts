@@ -27,7 +27,7 @@ import { outputProbe } from '../checkpoint/committed-output.js';
 import { checkpointStoreOf } from '../checkpoint/open-store.js';
 import { stateDirAt } from '../state/state-dir.js';
 import { Exchange } from './exchange.js';
-import { DEFAULT_QUEUE, type StepJob, type StepJobResult } from './jobs.js';
+import { CANCEL_CHANNEL, cancelKey, DEFAULT_QUEUE, type StepJob, type StepJobResult } from './jobs.js';
 import { redisConnection, redisLabel } from './redis.js';
 
 export interface WorkerOptions {
@@ -171,6 +171,9 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       const planned = singleStepPlan(ctx.pipeline, step).steps[0];
       const controller = new AbortController();
       const timer = data.timeoutMs ? setTimeout(() => controller.abort(), data.timeoutMs) : undefined;
+      cancels.set(job.id!, controller);
+      // Cancelled before this worker took it (the message went out while it sat in the queue).
+      if (await connection.exists(cancelKey(job.id!)).catch(() => 0)) controller.abort();
       try {
         // The fused producers first: each defines its view in this run's database, read by the step.
         for (const [key, f] of Object.entries(data.fused ?? {})) ctx.fusion.inlined.set(key, f);
@@ -189,6 +192,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
         return { ok: true, worker: id, rowsIn: r.rowsIn, rowsOut: r.rowsOut, outputs: r.outputs, ...(r.schemaDiff ? { schemaDiff: r.schemaDiff } : {}), handoff: handoff as NonNullable<(typeof handoff)[number]>[] };
       } finally {
         clearTimeout(timer);
+        cancels.delete(job.id!);
       }
     } catch (err) {
       log(`✗ ${data.step} (run ${data.runId}, attempt ${data.attempt}): ${errorMessage(err).split('\n')[0]}`);
@@ -201,6 +205,11 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   };
 
   const connection = await redisConnection(o.redis);
+  // Cancellations from coordinators: the step's query is interrupted and its staged writes rolled back.
+  const cancels = new Map<string, AbortController>();
+  const subscriber = await redisConnection(o.redis);
+  subscriber.on('message', (_channel: string, jobId: string) => cancels.get(jobId)?.abort());
+  await subscriber.subscribe(CANCEL_CHANNEL).catch(() => undefined);
   const worker = new Worker<StepJob, StepJobResult>(o.queue ?? DEFAULT_QUEUE, processor, {
     connection, concurrency: o.concurrency ?? os.availableParallelism(), lockDuration: LOCK_MS, stalledInterval: 2000, maxStalledCount: 2,
     autorun: false,
@@ -218,6 +227,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       clearInterval(sweeper);
       for (const runId of [...runs.keys()]) await close(runId);
       connection.disconnect();
+      subscriber.disconnect();
     },
   };
 }
