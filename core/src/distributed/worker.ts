@@ -128,6 +128,10 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
 
   const processor = async (job: Job<StepJob, StepJobResult>): Promise<StepJobResult> => {
     const data = job.data;
+    // A run id names folders (the exchange, staging): one that could climb out of them is refused.
+    if (typeof data.runId !== 'string' || !/^[\w.-]+$/.test(data.runId) || data.runId.startsWith('.')) {
+      return { ok: false, worker: id, error: { name: 'StepError', message: `worker ${id}: refused a job with run id ${JSON.stringify(data.runId)}`, hint: 'jobs come from `odibi run --executor bullmq`; check who else writes to this Redis queue' } };
+    }
     const t0 = Date.now();
     let ctx: RunContext;
     try {
