@@ -1,7 +1,7 @@
 // Benchmark worker: the ODIBI side. Runs in its own process so every variant starts from a clean
 // heap and its peak RSS is its own.
 //
-//   node odibi-worker.mjs run  <pipeline.json> [--workers N] [--executor bullmq --redis URL]   runPipeline(..., { noState: true })
+//   node odibi-worker.mjs run  <pipeline.json> [--workers N] [--executor bullmq --redis URL [--queue Q]]   runPipeline(..., { noState: true })
 //   node odibi-worker.mjs plan <pipeline.json>                 loadPipeline + createPlan only
 //
 // The measured part starts after the modules are imported (the baseline imports DuckDB before its
@@ -24,7 +24,7 @@ main(async () => {
   const workers = flag('--workers') === undefined ? undefined : Number(flag('--workers'));
   // --executor bullmq --redis URL: the steps run on `odibi worker`s (distributed.mjs starts them).
   const executor = flag('--executor');
-  const { ms, value: result } = await timed(() => runPipeline(config, { noState: true, workers, ...(executor ? { executor, redis: flag('--redis') } : {}) }));
+  const { ms, value: result } = await timed(() => runPipeline(config, { noState: true, workers, ...(executor ? { executor, redis: flag('--redis'), ...(flag('--queue') ? { queue: flag('--queue') } : {}) } : {}) }));
   if (result.status !== 'success') {
     const errors = result.failed.map((name) => `${name}: ${result.record.steps[name]?.error?.message ?? '?'}`);
     throw new Error(`the pipeline failed:\n  ${errors.join('\n  ')}`);

@@ -177,7 +177,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     runner = local;
   } else {
     const note = (message: string) => bus.emit({ type: 'run_log', level: 'info', message });
-    runner = await openDistributedRunner(pipeline, state, { ...options, runId, objectCacheDir, tmpDir, log, note, checkpointer: checkpoints, fingerprints: prints, fusion }).catch(async (err: unknown) => {
+    runner = await openDistributedRunner(plan, state, { ...options, runId, objectCacheDir, tmpDir, log, note, checkpointer: checkpoints, fingerprints: prints, fusion }).catch(async (err: unknown) => {
       await rm(tmpDir, { recursive: true, force: true });
       throw err;
     });
@@ -202,15 +202,19 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
 }
 
 /** The coordinator's runner for `--executor bullmq` (loaded only then: BullMQ and Redis clients). */
-async function openDistributedRunner(pipeline: Pipeline, state: StateDir, o: RunOptions & {
+async function openDistributedRunner(plan: Plan, state: StateDir, o: RunOptions & {
   runId: string; objectCacheDir: string; tmpDir: string; log: (step: string, message: string) => void; note: (message: string) => void; checkpointer?: Checkpointer; fingerprints?: ReadonlyMap<string, string>; fusion: Fusion;
 }): Promise<StepRunner & { close(): Promise<void> }> {
-  const [{ BullmqStepRunner }, { Exchange }, { redisUrlOf }] = await Promise.all([import('./distributed/bullmq-runner.js'), import('./distributed/exchange.js'), import('./distributed/redis.js')]);
+  const { pipeline } = plan;
+  const [{ BullmqStepRunner }, { Exchange }, { redisUrlOf }, { probePartitions }] = await Promise.all([
+    import('./distributed/bullmq-runner.js'), import('./distributed/exchange.js'), import('./distributed/redis.js'), import('./distributed/partition-probe.js'),
+  ]);
   const redis = redisUrlOf(o.redis);
   if (!redis) throw new OdibiError('--executor bullmq needs a Redis URL', { hint: 'pass --redis redis://host:6379 or set ODIBI_REDIS_URL' });
   const exchange = new Exchange(o.exchange ? (isObjectUri(o.exchange) ? o.exchange : path.resolve(o.exchange)) : (state.local !== undefined ? path.join(state.local, 'exchange') : state.where('exchange')), o.objectCacheDir);
+  const partitions = await probePartitions(plan, { note: o.note, streamed: new Set(Object.keys(o.batch?.inputs ?? {})) });
   return BullmqStepRunner.open({
-    redis, queue: o.queue, pipeline, project: o.project, runId: o.runId, exchange, scratch: o.tmpDir, sampleRows: o.sampleRows, fusion: o.fusion,
+    redis, queue: o.queue, pipeline, partitions, project: o.project, runId: o.runId, exchange, scratch: o.tmpDir, sampleRows: o.sampleRows, fusion: o.fusion,
     ...(o.batch ? { batch: o.batch } : {}), log: o.log, note: o.note,
     ...(o.checkpointer && o.fingerprints ? { checkpoints: { checkpointer: o.checkpointer, fingerprints: o.fingerprints, stateDir: state.location } } : {}),
   });

@@ -9,31 +9,13 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type BrokerServer } from '../helpers/brokers.js';
-import { CLI, events, odibi, REPO, startCli, type CliProcess } from '../helpers/cli.js';
+import { CLI, events, odibi, REPO } from '../helpers/cli.js';
+import { startWorker, stopWorkers, type WorkerProcess } from '../helpers/workers.js';
 import { jupyterEnv } from '../helpers/jupyter.js';
 import { query } from '../helpers/duckdb.js';
 import { copyExample, tempDir, writePipeline } from '../helpers/project.js';
 
-type WorkerProcess = CliProcess & { id: string };
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const workers: WorkerProcess[] = [];
-
-async function startWorker(redis: string, args: string[] = []): Promise<WorkerProcess> {
-  const p = startCli(['worker', '--redis', redis, '--concurrency', '2', ...args], { stderr: true });
-  const w: WorkerProcess = { ...p, id: `:${p.child.pid}` };
-  workers.push(w);
-  if (!(await w.waitFor((l) => l.includes('taking steps'), 20_000))) throw new Error(`worker did not start:\n${w.lines.join('\n')}`);
-  return w;
-}
-
-async function stopWorkers(): Promise<void> {
-  for (const w of workers.splice(0)) {
-    w.child.kill('SIGKILL');
-    await w.exited;
-  }
-}
 
 /** Rows of a file, sorted, as JSON text. */
 async function rowsOf(file: string): Promise<string> {

@@ -6,21 +6,23 @@
  * rolls back at the end of the run like any others.
  */
 import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { Redis } from 'ioredis';
 import type { Pipeline } from '../config/model.js';
 import { OWN_PROCESS } from '../engine/staging.js';
 import { OdibiError, StepError, errorMessage } from '../errors.js';
-import type { DatasetInfo } from '../exec/events.js';
-import type { StepResult, StepRunner } from '../exec/executor.js';
+import type { DatasetInfo, ErrorInfo } from '../exec/events.js';
+import { toErrorInfo, type StepResult, type StepRunner } from '../exec/executor.js';
 import type { Fusion } from '../graph/fusion.js';
 import type { PlannedStep } from '../graph/plan.js';
 import { diffSchemas } from '../steps/duckdb-runner.js';
 import type { BatchContext } from '../steps/batch-input.js';
 import { Exchange } from './exchange.js';
 import { revive } from './handoff.js';
-import { CANCEL_CHANNEL, cancelKey, DEFAULT_QUEUE, jobIdOf, type StepJob, type StepJobLog, type StepJobResult } from './jobs.js';
+import { CANCEL_CHANNEL, cancelKey, DEFAULT_QUEUE, jobIdOf, type PartStepResult, type StepJob, type StepJobLog, type StepJobResult } from './jobs.js';
+import type { PartitionGroup } from './partition-probe.js';
 import { redisConnection, redisLabel } from './redis.js';
 import { RunLock } from './run-lock.js';
 
@@ -42,6 +44,14 @@ export interface BullmqRunnerOptions {
   fusion: Fusion;
   /** With --checkpoint/--resume: workers save checkpoints into `stateDir`; a resumed step is restored into the exchange. */
   checkpoints?: { checkpointer: Checkpointer; fingerprints: ReadonlyMap<string, string>; stateDir: string };
+  /** Partitioned ingests and their chains (partition-probe.ts): each runs as one job per part. */
+  partitions?: readonly PartitionGroup[];
+}
+
+/** One partitioned chain in a run: what each part's job did, step by step. */
+interface GroupRun {
+  group: PartitionGroup;
+  parts: { steps: Map<string, PartStepResult>; worker?: string; failed?: { step: string; error: ErrorInfo } }[];
 }
 
 export class BullmqStepRunner implements StepRunner {
@@ -55,6 +65,11 @@ export class BullmqStepRunner implements StepRunner {
   readonly #deferred = new Map<string, PlannedStep>();
   /** Steps by job id, for the progress messages (step logs) workers send. */
   readonly #jobs = new Map<string, string>();
+  /** Steps of partitioned chains (the ingest and the steps after it) → their chain. */
+  readonly #groups = new Map<string, GroupRun>();
+  /** Datasets a partitioned chain makes: never views, and the last one read as its parts. */
+  readonly #partitioned = new Set<string>();
+  readonly #partsOf = new Map<string, number>();
   #gone?: OdibiError;
   readonly #onGone = new Set<(err: OdibiError) => void>();
 
@@ -64,6 +79,12 @@ export class BullmqStepRunner implements StepRunner {
     this.#events = events;
     this.#connections = connections;
     this.#lock = lock;
+    for (const group of o.partitions ?? []) {
+      const run: GroupRun = { group, parts: group.parts.map(() => ({ steps: new Map() })) };
+      for (const name of [group.ingest, ...group.chain]) this.#groups.set(name, run);
+      for (const key of group.keys) this.#partitioned.add(key);
+      this.#partsOf.set(group.end, group.parts.length);
+    }
     events.on('progress', ({ jobId, data }) => {
       const step = this.#jobs.get(jobId);
       const message = (data as StepJobLog | undefined)?.log;
@@ -105,14 +126,21 @@ export class BullmqStepRunner implements StepRunner {
     return new BullmqStepRunner(o, queue, events, conns, lock);
   }
 
+  /** A dataset kept as a view inside its consumer's job (a partitioned chain's never is). */
+  #isView(key: string): boolean {
+    return this.#o.fusion.inlined.has(key) && !this.#partitioned.has(key);
+  }
+
   async run(planned: PlannedStep, attempt: number, signal: AbortSignal): Promise<StepResult> {
     const { step } = planned;
     if (this.#gone) throw this.#gone;
+    const group = this.#groups.get(step.name);
+    if (group) return this.#runPartitioned(planned, group, attempt, signal);
     const restored = await this.#restore(planned);
     if (restored) return restored;
     const inlined = this.#o.fusion.inlined;
     const outputKeys = Object.values(step.outputs);
-    if (outputKeys.length && outputKeys.every((k) => inlined.has(k))) {
+    if (outputKeys.length && outputKeys.every((k) => this.#isView(k))) {
       // A view's producer: it runs inside its consumer's job, as a local run plans it inside the consumer's query.
       this.#deferred.set(step.name, planned);
       const outputs: DatasetInfo[] = Object.entries(step.outputs).map(([alias, key]) => ({ key, alias, rows: null, schema: [], inlinedInto: inlined.get(key)!.consumer }));
@@ -120,51 +148,18 @@ export class BullmqStepRunner implements StepRunner {
       return { rowsIn: null, rowsOut: null, inputs: this.#inputsOf(planned), outputs, staged: [] };
     }
     const prelude = this.#preludeOf(planned);
-    const reads = [...prelude.map((p) => p.step), step].flatMap((s) => Object.values(s.inputs)).filter((k) => !inlined.has(k));
+    const reads = [...new Set([...prelude.map((p) => p.step), step].flatMap((s) => Object.values(s.inputs)).filter((k) => !this.#isView(k)))];
     const fused = Object.fromEntries(prelude.flatMap((p) => Object.values(p.step.outputs)).map((k) => [k, inlined.get(k)!]));
+    const parts = Object.fromEntries(reads.filter((k) => this.#partsOf.has(k)).map((k) => [k, this.#partsOf.get(k)!]));
     const ckpt = this.#o.checkpoints;
     const fingerprint = ckpt?.fingerprints.get(step.name);
     const data: StepJob = {
-      runId: this.#o.runId, config: this.#o.pipeline.file, ...(this.#o.project ? { project: this.#o.project } : {}), step: step.name, attempt,
-      exchange: this.#o.exchange.location, inputs: [...new Set(reads)], owner: OWN_PROCESS,
+      ...this.#jobBase(step, attempt), inputs: reads,
       ...(prelude.length ? { prelude: prelude.map((p) => p.step.name), fused } : {}),
-      ...(this.#o.sampleRows !== undefined ? { sampleRows: this.#o.sampleRows } : {}),
-      ...(typeof step.params.timeout_ms === 'number' ? { timeoutMs: step.params.timeout_ms } : {}),
-      ...(this.#o.batch ? { batch: this.#o.batch } : {}),
+      ...(Object.keys(parts).length ? { parts } : {}),
       ...(ckpt && fingerprint && step.layer !== 'connect' ? { checkpoint: { stateDir: ckpt.stateDir, fingerprint } } : {}),
     };
-    const jobId = jobIdOf(this.#o.runId, step.name, attempt);
-    this.#jobs.set(jobId, step.name);
-    let job: Job<StepJob, StepJobResult>;
-    try {
-      job = await this.#queue.add(step.name, data, { jobId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
-    } catch (err) {
-      throw this.#gone ?? new OdibiError(`cannot queue step '${step.name}' on Redis at ${redisLabel(this.#o.redis)}: ${errorMessage(err)}`);
-    }
-    let stop: ((err: unknown) => void) | undefined;
-    const stopped = new Promise<never>((_, reject) => {
-      stop = reject;
-    });
-    const onAbort = () => {
-      // The worker interrupts the step and rolls its writes back; this attempt ends now either way.
-      void this.#connections[0].multi().set(cancelKey(jobId), '1', 'PX', 3_600_000).publish(CANCEL_CHANNEL, jobId).exec().catch(() => undefined);
-      stop!(new StepError(step.name, 'cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    const onGone = (err: OdibiError) => stop!(err);
-    this.#onGone.add(onGone);
-    let r: StepJobResult;
-    try {
-      r = await Promise.race([job.waitUntilFinished(this.#events), stopped]);
-    } catch (err) {
-      if (err instanceof OdibiError) throw err;
-      // The job itself failed: its workers died more often than a job may stall.
-      throw new StepError(step.name, `its job failed: ${errorMessage(err)}`, { hint: 'the workers running it stopped answering (killed, or out of memory) more than twice' });
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      this.#onGone.delete(onGone);
-      this.#jobs.delete(jobId);
-    }
+    const r = await this.#submit(step.name, data, jobIdOf(this.#o.runId, step.name, attempt), signal);
     if (!r.ok) throw new StepError(step.name, r.error.message, { hint: r.error.hint });
     const staged = await Promise.all(r.handoff.map((h) => revive(this.#o.pipeline, step.name, h)));
     const inputs = this.#inputsOf(planned);
@@ -176,6 +171,100 @@ export class BullmqStepRunner implements StepRunner {
     };
   }
 
+  #jobBase(step: PlannedStep['step'], attempt: number): Omit<StepJob, 'inputs'> {
+    return {
+      runId: this.#o.runId, config: this.#o.pipeline.file, ...(this.#o.project ? { project: this.#o.project } : {}), step: step.name, attempt,
+      exchange: this.#o.exchange.location, owner: OWN_PROCESS,
+      ...(this.#o.sampleRows !== undefined ? { sampleRows: this.#o.sampleRows } : {}),
+      ...(typeof step.params.timeout_ms === 'number' ? { timeoutMs: step.params.timeout_ms } : {}),
+      ...(this.#o.batch ? { batch: this.#o.batch } : {}),
+    };
+  }
+
+  /**
+   * A step of a partitioned chain. The ingest's first attempt queues one job per part, each running
+   * the whole chain on its files; every step of the chain then reports what its parts did (rows
+   * summed), or fails with the first part that failed at it. A retry of a step runs again only the
+   * parts that failed at it (from their files: a part's datasets live only in its job).
+   */
+  async #runPartitioned(planned: PlannedStep, run: GroupRun, attempt: number, signal: AbortSignal): Promise<StepResult> {
+    const { step } = planned;
+    const { group } = run;
+    const again = run.parts.map((p, i) => ({ p, i })).filter(({ p }) => (step.name === group.ingest && attempt === 1) || (attempt > 1 && p.failed?.step === step.name));
+    await Promise.all(again.map(async ({ p, i }) => {
+      p.failed = undefined;
+      const data: StepJob = {
+        ...this.#jobBase(this.#o.pipeline.steps.find((s) => s.name === group.ingest)!, attempt), inputs: [],
+        part: { index: i, of: group.parts.length, input: group.parts[i], chain: [...group.chain], views: group.keys.filter((k) => this.#o.fusion.inlined.has(k)) },
+      };
+      let r: StepJobResult;
+      try {
+        r = await this.#submit(step.name, data, jobIdOf(this.#o.runId, group.ingest, attempt, i), signal);
+      } catch (err) {
+        if (err instanceof OdibiError && !(err instanceof StepError)) throw err;
+        p.failed = { step: step.name, error: toErrorInfo(err) };
+        return;
+      }
+      p.worker = r.worker;
+      for (const s of r.chain ?? []) p.steps.set(s.step, s);
+      if (!r.ok) p.failed = { step: r.failedStep ?? group.ingest, error: r.error };
+    }));
+    const failed = run.parts.findIndex((p) => p.failed?.step === step.name);
+    if (failed >= 0) {
+      const { error } = run.parts[failed].failed!;
+      const files = group.parts[failed].files;
+      throw new StepError(step.name, `part ${failed + 1} of ${group.parts.length} (${files.map((f) => path.basename(f)).join(', ')}): ${error.message}`, { hint: error.hint });
+    }
+    const mine = run.parts.map((p) => p.steps.get(step.name));
+    if (mine.some((r) => !r)) throw new StepError(step.name, 'a part of its partitioned chain did not run', { hint: 'run again' });
+    const results = mine as PartStepResult[];
+    const sum = (xs: (number | null)[]) => xs.reduce<number | null>((n, x) => (n === null || x === null ? null : n + x), 0);
+    const outputs = results[0].outputs.map((o, j) => ({ ...o, rows: sum(results.map((r) => r.outputs[j]?.rows ?? null)) }));
+    for (const out of outputs) this.#known.set(out.key, out);
+    const inputs = this.#inputsOf(planned);
+    const workers = [...new Set(run.parts.map((p) => p.worker).filter(Boolean))];
+    return {
+      rowsIn: sum(results.map((r) => r.rowsIn)), rowsOut: sum(results.map((r) => r.rowsOut)), inputs, outputs, staged: [],
+      worker: workers.join(', '), ...(results[0].schemaDiff ? { schemaDiff: results[0].schemaDiff } : {}),
+    };
+  }
+
+  /** Queues one job and waits for its answer, cancelling it if the executor gives up on the step. */
+  async #submit(stepName: string, data: StepJob, jobId: string, signal: AbortSignal): Promise<StepJobResult> {
+    this.#jobs.set(jobId, stepName);
+    let job: Job<StepJob, StepJobResult>;
+    try {
+      job = await this.#queue.add(data.step, data, { jobId, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } });
+    } catch (err) {
+      this.#jobs.delete(jobId);
+      throw this.#gone ?? new OdibiError(`cannot queue step '${stepName}' on Redis at ${redisLabel(this.#o.redis)}: ${errorMessage(err)}`);
+    }
+    let stop: ((err: unknown) => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      stop = reject;
+    });
+    const onAbort = () => {
+      // The worker interrupts the step and rolls its writes back; this attempt ends now either way.
+      void this.#connections[0].multi().set(cancelKey(jobId), '1', 'PX', 3_600_000).publish(CANCEL_CHANNEL, jobId).exec().catch(() => undefined);
+      stop!(new StepError(stepName, 'cancelled'));
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const onGone = (err: OdibiError) => stop!(err);
+    this.#onGone.add(onGone);
+    try {
+      return await Promise.race([job.waitUntilFinished(this.#events), stopped]);
+    } catch (err) {
+      if (err instanceof OdibiError) throw err;
+      // The job itself failed: its workers died more often than a job may stall.
+      throw new StepError(stepName, `its job failed: ${errorMessage(err)}`, { hint: 'the workers running it stopped answering (killed, or out of memory) more than twice' });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#onGone.delete(onGone);
+      this.#jobs.delete(jobId);
+    }
+  }
+
   #inputsOf(planned: PlannedStep): DatasetInfo[] {
     return Object.entries(planned.step.inputs).map(([alias, key]) => ({ ...(this.#known.get(key) ?? { key, rows: 0, schema: [] }), alias, sample: undefined }));
   }
@@ -185,7 +274,7 @@ export class BullmqStepRunner implements StepRunner {
     const out: PlannedStep[] = [];
     const visit = (p: PlannedStep) => {
       for (const key of Object.values(p.step.inputs)) {
-        const producer = this.#o.fusion.inlined.get(key)?.producer;
+        const producer = this.#isView(key) ? this.#o.fusion.inlined.get(key)?.producer : undefined;
         const deferred = producer === undefined ? undefined : this.#deferred.get(producer);
         if (deferred && !out.includes(deferred)) {
           visit(deferred);

@@ -6,7 +6,7 @@
  */
 import type { StagingOwner, Handoff } from '../engine/staging.js';
 import type { DatasetInfo, ErrorInfo, SchemaDiff } from '../exec/events.js';
-import type { BatchContext } from '../steps/batch-input.js';
+import type { BatchContext, BatchInput } from '../steps/batch-input.js';
 
 export const DEFAULT_QUEUE = 'odibi';
 
@@ -35,6 +35,33 @@ export interface StepJob {
   /** Save the step's outputs as a checkpoint under this fingerprint, in this state dir (a shared folder or a URI). */
   checkpoint?: { stateDir: string; fingerprint: string };
   batch?: BatchContext;
+  /**
+   * Datasets of `inputs` stored as parts (the union of a partitioned chain): key → how many parts,
+   * each written by one part job. The step reads them all as one table.
+   */
+  parts?: Record<string, number>;
+  /** One part of a partitioned ingest (graph/partition.ts): `step` is the ingest, run on `input` alone. */
+  part?: PartJob;
+}
+
+export interface PartJob {
+  index: number;
+  of: number;
+  /** The files of this part, read with the whole glob's column types. */
+  input: BatchInput;
+  /** The steps after the ingest that run on this part too, in order. */
+  chain: string[];
+  /** Datasets of the chain kept as views inside the next step's query (as the local run's fusion keeps them). */
+  views: string[];
+}
+
+/** What one step of a part job did. */
+export interface PartStepResult {
+  step: string;
+  rowsIn: number | null;
+  rowsOut: number | null;
+  outputs: DatasetInfo[];
+  schemaDiff?: SchemaDiff;
 }
 
 export type StepJobResult =
@@ -46,9 +73,10 @@ export type StepJobResult =
     outputs: DatasetInfo[];
     schemaDiff?: SchemaDiff;
     handoff: Handoff[];
-    /** Targets of writes that cannot be handed over (none today: such steps fail on the worker). */
+    /** A part job: what each step of its chain did (the ingest first). */
+    chain?: PartStepResult[];
   }
-  | { ok: false; worker: string; error: ErrorInfo };
+  | { ok: false; worker: string; error: ErrorInfo; /** A part job: the step that failed, after those in `chain` did their part. */ failedStep?: string; chain?: PartStepResult[] };
 
 /** A step's progress message sent through the job (a step_log on the coordinator). */
 export interface StepJobLog {
@@ -62,7 +90,12 @@ export interface StepJobLog {
 export const CANCEL_CHANNEL = 'odibi:cancel';
 export const cancelKey = (jobId: string): string => `odibi:cancel:${jobId}`;
 
-/** How a BullMQ job id names one attempt of one step of one run (`:` is reserved by BullMQ). */
-export function jobIdOf(runId: string, step: string, attempt: number): string {
-  return `${runId}.${attempt}.${step.replace(/[^\w.-]/g, '_')}`;
+/** How a BullMQ job id names one attempt of one step (or one part of it) of one run (`:` is reserved by BullMQ). */
+export function jobIdOf(runId: string, step: string, attempt: number, part?: number): string {
+  return `${runId}.${attempt}.${step.replace(/[^\w.-]/g, '_')}${part === undefined ? '' : `.part${part}`}`;
+}
+
+/** The exchange key of one part of a partitioned dataset. */
+export function partKey(key: string, index: number): string {
+  return `${key}#part${index}`;
 }

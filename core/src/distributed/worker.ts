@@ -11,10 +11,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Job } from 'bullmq';
-import type { Pipeline } from '../config/model.js';
-import { DuckDBEngine, datasetTable } from '../engine/duckdb-engine.js';
+import type { Pipeline, StepConfig } from '../config/model.js';
+import { DuckDBEngine, datasetTable, type ColumnSchema } from '../engine/duckdb-engine.js';
 import { str } from '../engine/sql.js';
 import { errorMessage } from '../errors.js';
+import type { DatasetInfo } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
 import { singleStepPlan } from '../graph/plan.js';
 import { loadPipeline } from '../load/pipeline.js';
@@ -27,7 +28,7 @@ import { outputProbe } from '../checkpoint/committed-output.js';
 import { checkpointStoreOf } from '../checkpoint/open-store.js';
 import { stateDirAt } from '../state/state-dir.js';
 import { Exchange } from './exchange.js';
-import { CANCEL_CHANNEL, cancelKey, DEFAULT_QUEUE, type StepJob, type StepJobResult } from './jobs.js';
+import { CANCEL_CHANNEL, cancelKey, DEFAULT_QUEUE, partKey, type PartJob, type PartStepResult, type StepJob, type StepJobResult } from './jobs.js';
 import { redisConnection, redisLabel } from './redis.js';
 
 export interface WorkerOptions {
@@ -126,6 +127,89 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   }, 10_000);
   sweeper.unref();
 
+  /** Runs `work` with a signal that a coordinator's cancel message, or the step's time limit, aborts. */
+  const cancellable = async <T>(job: Job, timeoutMs: number | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const controller = new AbortController();
+    const timer = timeoutMs ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
+    cancels.set(job.id!, controller);
+    // Cancelled before this worker took it (the message went out while it sat in the queue).
+    if (await connection.exists(cancelKey(job.id!)).catch(() => 0)) controller.abort();
+    try {
+      return await work(controller.signal);
+    } finally {
+      clearTimeout(timer);
+      cancels.delete(job.id!);
+    }
+  };
+
+  /**
+   * One part of a partitioned ingest: the ingest on this part's files, then its chain, on a DuckDB
+   * of the part's own (parts of one run may run side by side here, each with the same dataset
+   * names). The chain's last dataset goes from its query straight into the exchange as this part.
+   */
+  const runPart = async (data: StepJob, part: PartJob, ctx: RunContext, exchange: Exchange, job: Job): Promise<StepJobResult> => {
+    const { pipeline } = ctx;
+    const steps = [data.step, ...part.chain].map((name) => pipeline.steps.find((s) => s.name === name));
+    const missing = [data.step, ...part.chain].find((_, i) => !steps[i]);
+    if (missing !== undefined) return { ok: false, worker: id, error: { name: 'ConfigError', message: `worker ${id}: step '${missing}' is not in ${data.config}`, hint: 'the config changed since the run started: start it again' } };
+    const chain = steps as StepConfig[];
+    const last = chain[chain.length - 1];
+    const endKey = Object.values(last.outputs)[0];
+    const inlined = new Map<string, InlinedDataset>();
+    chain.forEach((s, i) => {
+      const key = Object.values(s.outputs)[0];
+      if (i < chain.length - 1 && part.views.includes(key)) inlined.set(key, { producer: s.name, consumer: chain[i + 1].name });
+    });
+    // The last dataset too is a view: written once, to the exchange, never stored here first.
+    inlined.set(endKey, { producer: last.name, consumer: last.name });
+    let written: { rows: number; schema: ColumnSchema[]; sample: Record<string, unknown>[] } | undefined;
+    const tmpDir = await mkdtemp(path.join(ctx.tmpDir, `part${part.index}-`));
+    const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir });
+    const cache: StepCache = {
+      restore: async () => undefined,
+      save: async (step, session) => {
+        if (step.name !== last.name) return;
+        await exchange.put(data.runId, partKey(endKey, part.index), async (file) => {
+          await session.run(`COPY ${datasetTable(endKey)} TO ${str(file)} (FORMAT parquet, COMPRESSION lz4)`);
+          // The tracker's count and sample, from the file just written (its footer holds the count).
+          await session.run(`CREATE OR REPLACE VIEW ${datasetTable(endKey)} AS SELECT * FROM read_parquet(${str(file)})`);
+          written = await session.snapshot(endKey, data.sampleRows ?? 5);
+        }, tmpDir);
+      },
+    };
+    const runner = new DuckDBStepRunner({
+      pipeline, engine, runId: data.runId, tmpDir, sampleRows: data.sampleRows, cache, objectCacheDir, stagingOwner: data.owner, fusion: { inlined, datasets: [] },
+      // The ingest reads this part's files, as a stream batch reads its new files.
+      batch: { stream: pipeline.name, id: part.index, replay: false, inputs: { [data.step]: part.input } },
+      log: (step, message) => void job.updateProgress({ log: `${step} (part ${part.index + 1} of ${part.of}): ${message}` }).catch(() => undefined),
+    });
+    const done: PartStepResult[] = [];
+    try {
+      return await cancellable(job, data.timeoutMs, async (signal) => {
+        for (const step of chain) {
+          try {
+            const r = await runner.run(singleStepPlan(pipeline, step).steps[0], data.attempt, signal);
+            done.push({ step: step.name, rowsIn: r.rowsIn, rowsOut: r.rowsOut, outputs: r.outputs, ...(r.schemaDiff ? { schemaDiff: r.schemaDiff } : {}) });
+          } catch (err) {
+            log(`✗ ${step.name} (run ${data.runId}, part ${part.index + 1} of ${part.of}): ${errorMessage(err).split('\n')[0]}`);
+            return { ok: false, worker: id, error: toErrorInfo(err), failedStep: step.name, chain: done };
+          }
+        }
+        const end = done[done.length - 1];
+        const output: DatasetInfo = { ...end.outputs[0], ...written! };
+        delete output.inlinedInto;
+        end.rowsOut = output.rows;
+        end.outputs = [output];
+        log(`✓ ${data.step} → ${last.name} (run ${data.runId}, part ${part.index + 1} of ${part.of}, ${part.input.files.length} file${part.input.files.length === 1 ? '' : 's'})`);
+        return { ok: true, worker: id, rowsIn: done[0].rowsIn, rowsOut: output.rows, outputs: [output], handoff: [], chain: done };
+      });
+    } finally {
+      await runner.close();
+      engine.close();
+      await rm(tmpDir, { recursive: true, force: true });
+    }
+  };
+
   const processor = async (job: Job<StepJob, StepJobResult>): Promise<StepJobResult> => {
     const data = job.data;
     // A run id names folders (the exchange, staging): one that could climb out of them is refused.
@@ -142,21 +226,25 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     ctx.jobs++;
     ctx.usedAt = Date.now();
     log(`→ ${data.step} (run ${data.runId}, attempt ${data.attempt})`);
-    const key = `${data.runId}/${data.step}`;
+    const key = `${data.runId}/${data.step}${data.part ? `#${data.part.index}` : ''}`;
     currentJobs.set(key, job);
     try {
       const step = ctx.pipeline.steps.find((s) => s.name === data.step);
       if (!step) return { ok: false, worker: id, error: { name: 'ConfigError', message: `worker ${id}: step '${data.step}' is not in ${data.config}`, hint: 'the config changed since the run started: start it again' } };
       const exchange = new Exchange(data.exchange, objectCacheDir);
+      if (data.part) return await runPart(data, data.part, ctx, exchange, job);
       for (const input of data.inputs) {
         let loading = ctx.loaded.get(input);
         if (!loading) {
           loading = (async () => {
-            const file = await exchange.get(data.runId, input);
+            const parts = data.parts?.[input];
+            const files = parts === undefined
+              ? [await exchange.get(data.runId, input)]
+              : await Promise.all(Array.from({ length: parts }, (_, i) => exchange.get(data.runId, partKey(input, i))));
             const session = await ctx.engine.session();
             try {
-              // A view: the consumer reads the Parquet file directly, with no copy into this database.
-              await session.run(`CREATE OR REPLACE VIEW ${datasetTable(input)} AS SELECT * FROM read_parquet(${str(file)})`);
+              // A view: the consumer reads the Parquet files directly, with no copy into this database.
+              await session.run(`CREATE OR REPLACE VIEW ${datasetTable(input)} AS SELECT * FROM read_parquet([${files.map(str).join(', ')}])`);
             } finally {
               session.close();
             }
@@ -173,20 +261,15 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
         }));
       }
       const planned = singleStepPlan(ctx.pipeline, step).steps[0];
-      const controller = new AbortController();
-      const timer = data.timeoutMs ? setTimeout(() => controller.abort(), data.timeoutMs) : undefined;
-      cancels.set(job.id!, controller);
-      // Cancelled before this worker took it (the message went out while it sat in the queue).
-      if (await connection.exists(cancelKey(job.id!)).catch(() => 0)) controller.abort();
-      try {
+      return await cancellable(job, data.timeoutMs, async (signal) => {
         // The fused producers first: each defines its view in this run's database, read by the step.
         for (const [key, f] of Object.entries(data.fused ?? {})) ctx.fusion.inlined.set(key, f);
         for (const name of data.prelude ?? []) {
           const producer = ctx.pipeline.steps.find((s) => s.name === name);
           if (!producer) throw new Error(`step '${name}' is not in ${data.config}`);
-          await ctx.runner.run(singleStepPlan(ctx.pipeline, producer).steps[0], 1, controller.signal);
+          await ctx.runner.run(singleStepPlan(ctx.pipeline, producer).steps[0], 1, signal);
         }
-        const r = await ctx.runner.run(planned, data.attempt, controller.signal);
+        const r = await ctx.runner.run(planned, data.attempt, signal);
         const handoff = r.staged.map((s) => s.handoff);
         if (handoff.some((h) => h === undefined)) {
           await Promise.allSettled(r.staged.map((s) => s.rollback()));
@@ -194,10 +277,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
         }
         log(`✓ ${data.step} (run ${data.runId}, attempt ${data.attempt}) in ${Date.now() - t0} ms`);
         return { ok: true, worker: id, rowsIn: r.rowsIn, rowsOut: r.rowsOut, outputs: r.outputs, ...(r.schemaDiff ? { schemaDiff: r.schemaDiff } : {}), handoff: handoff as NonNullable<(typeof handoff)[number]>[] };
-      } finally {
-        clearTimeout(timer);
-        cancels.delete(job.id!);
-      }
+      });
     } catch (err) {
       log(`✗ ${data.step} (run ${data.runId}, attempt ${data.attempt}): ${errorMessage(err).split('\n')[0]}`);
       return { ok: false, worker: id, error: toErrorInfo(err) };

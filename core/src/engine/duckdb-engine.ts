@@ -214,6 +214,28 @@ export class Session {
   }
 
   /**
+   * The operators of DuckDB's physical plan for a query (inputs bound as `materialize` binds them),
+   * depth first, with the optimizer off: the plan then follows the query as written, rather than
+   * what an empty input lets the optimizer fold it to.
+   */
+  async planOperators(selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<string[]> {
+    await this.conn.run('PRAGMA disable_optimizer');
+    try {
+      const rows = await this.#withInputs(selectSql, inputs, async (body) => readResult(await this.conn.run(`EXPLAIN (FORMAT json) ${body}`)).rows);
+      type PlanNode = { name: string; children?: PlanNode[] };
+      const out: string[] = [];
+      const walk = (n: PlanNode) => {
+        out.push(n.name);
+        for (const c of n.children ?? []) walk(c);
+      };
+      for (const r of rows) for (const n of JSON.parse(String(r.explain_value)) as PlanNode[]) walk(n);
+      return out;
+    } finally {
+      await this.conn.run('PRAGMA enable_optimizer');
+    }
+  }
+
+  /**
    * Runs `use(statement)` on the user's query with `inputs` (alias → dataset key) bound as
    * non-materialized CTEs around it, so its table names are the aliases. The user's SQL starts on
    * a line of its own, so DuckDB's "LINE n" context shows only their SQL; the line numbers in an

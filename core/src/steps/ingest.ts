@@ -74,7 +74,7 @@ async function ingestFile(ctx: StepContext, key: string): Promise<void> {
   await ctx.produce(key, `SELECT * FROM ${reader.fn}(${str(source)}${args})`);
 }
 
-/** A stream micro-batch: exactly the files the batch planned (or none: an empty table of the same shape). */
+/** A stream micro-batch, or one part of a partitioned ingest: exactly these files (or none: an empty table of the same shape). */
 async function ingestBatch(ctx: StepContext, key: string, input: BatchInput): Promise<void> {
   const reader = readerFor(input.format);
   if (input.files.length === 0) {
@@ -82,7 +82,8 @@ async function ingestBatch(ctx: StepContext, key: string, input: BatchInput): Pr
     await ctx.session.materialize(key, `SELECT * FROM ${reader.fn}(${str(input.like)}${namedArgs({ ...reader.defaults, ...input.options })}) LIMIT 0`);
     return;
   }
-  await ctx.session.materialize(key, readFilesSql(input.format, input.files, input.options));
+  // produce: a part of a partitioned ingest reads its files inside the next step's query (a stream batch stores them).
+  await ctx.produce(key, readFilesSql(input.format, input.files, input.options));
 }
 
 /** A path or glob matches at least one file. */
