@@ -11,11 +11,12 @@
 // 2-core box a single worker's DuckDB would already use both cores. Target: a real speed-up (the
 // ratio 1 worker / 2 workers above 1); outputs are checked equal to a local run's.
 //
-// What the ratio holds: every dataset goes through Parquet files in the exchange (a local run
-// keeps them in DuckDB, and fuses some), one BullMQ job per step, and on this 2-core machine the
-// two workers and the coordinator share the same two cores.
+// What the (d) ratio holds: every dataset a step reads from another job goes through Parquet in
+// the exchange (a local run keeps it in DuckDB), one BullMQ job per step, and on this 2-core
+// machine the two workers and the coordinator share the same two cores.
 //
-//   BENCH_DIST_READINGS=200000 BENCH_REPEAT=1 node core/bench/distributed.mjs     (smoke run)
+//   BENCH_DIST_READINGS=200000 BENCH_PART_ROWS=100000 BENCH_REPEAT=1 node core/bench/distributed.mjs   (smoke run)
+//   BENCH_DIST_ONLY=d (or e) runs one of the two.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -31,7 +32,6 @@ const CLI = path.resolve(HERE, '../bin/odibi.js');
 const READINGS = Number(process.env.BENCH_DIST_READINGS ?? 5_000_000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const TARGET = 1.1;
-// BENCH_DIST_ONLY=d or e runs one of the two.
 const ONLY = process.env.BENCH_DIST_ONLY;
 const PART_ROWS = Number(process.env.BENCH_PART_ROWS ?? 500_000);
 

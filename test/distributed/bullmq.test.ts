@@ -155,6 +155,20 @@ describe('odibi run --executor bullmq', () => {
     expect(await query(`SELECT k, c FROM read_parquet('${dir}/out/by_k.parquet') ORDER BY k`)).toEqual([{ k: 0, c: 34 }, { k: 1, c: 33 }, { k: 2, c: 33 }]);
   }, 200_000);
 
+  it('keeps queues apart: a run on --queue reaches only the workers taking that queue', async () => {
+    const dir = await tempDir('odibi-dist-queue-');
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'numbers', type: 'sql', value: 'SELECT range AS n FROM range(10)', outputs: { data: 'nums' } },
+      { layer: 'store', name: 'save', value: 'out/nums.parquet', inputs: { data: 'nums' } },
+    ]);
+    const [other, night] = await Promise.all([startWorker(redis.url), startWorker(redis.url, ['--queue', 'night'])]);
+    expect(night.lines.some((l) => l.includes("queue 'night'"))).toBe(true);
+    const r = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--queue', 'night'], { cwd: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(night.lines.filter((l) => l.startsWith('✓ '))).toHaveLength(2);
+    expect(other.lines.filter((l) => l.startsWith('→ '))).toEqual([]);
+  }, 60_000);
+
   it('fails a poison step after its retries, as a local run would, and commits nothing', async () => {
     const dir = await tempDir('odibi-dist-poison-');
     await writePipeline(dir, [

@@ -4,10 +4,11 @@
  * its row-wise chain, and the step after the chain reads the union. Outputs are compared with a
  * local run's.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type BrokerServer } from '../helpers/brokers.js';
+import { BACKENDS, type Backend } from '../helpers/store-backends.js';
 import { events, odibi } from '../helpers/cli.js';
 import { query } from '../helpers/duckdb.js';
 import { tempDir, writePipeline } from '../helpers/project.js';
@@ -93,4 +94,28 @@ describe('partitioned steps on --executor bullmq', () => {
     expect(w.lines.filter((l) => /^→ load \(run .*, attempt 2\)/.test(l))).toHaveLength(1);
     expect(await query(`SELECT count(*) AS n FROM glob('${dir}/out/*')`)).toEqual([{ n: 0 }]);
   }, 60_000);
+
+  describe.each(BACKENDS)('with the exchange on %s', (_label, start) => {
+    let store: Backend;
+    beforeAll(async () => {
+      store = await start();
+    }, 120_000);
+    afterAll(async () => store?.stop());
+
+    it('passes the parts and the datasets between workers through the store, and clears them at the end', async () => {
+      const local = await tempDir('odibi-part-local-');
+      await writeReadings(local);
+      await writePipeline(local, steps);
+      expect((await odibi(['run', 'pipeline.json'], { cwd: local })).code).toBe(0);
+      const dir = await tempDir('odibi-part-store-');
+      await writeReadings(dir);
+      await writePipeline(dir, steps);
+      await Promise.all([startWorker(redis.url, [], store.env()), startWorker(redis.url, [], store.env())]);
+      const r = await odibi(['run', 'pipeline.json', '--executor', 'bullmq', '--redis', redis.url, '--exchange', store.uri('exchange'), '--json'], { cwd: dir, env: store.env() });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(await sorted(path.join(dir, 'out/daily.parquet'))).toEqual(await sorted(path.join(local, 'out/daily.parquet')));
+      expect(await stat(path.join(dir, '.odibi/exchange')).then(() => true, () => false)).toBe(false);
+      expect(await store.keys('exchange/')).toEqual([]);
+    }, 120_000);
+  });
 });

@@ -5,8 +5,8 @@ export type WorkerProcess = CliProcess & { id: string };
 
 const workers: WorkerProcess[] = [];
 
-export async function startWorker(redis: string, args: string[] = []): Promise<WorkerProcess> {
-  const p = startCli(['worker', '--redis', redis, '--concurrency', '2', ...args], { stderr: true });
+export async function startWorker(redis: string, args: string[] = [], env?: Record<string, string>): Promise<WorkerProcess> {
+  const p = startCli(['worker', '--redis', redis, '--concurrency', '2', ...args], { stderr: true, ...(env ? { env } : {}) });
   const w: WorkerProcess = { ...p, id: `:${p.child.pid}` };
   workers.push(w);
   if (!(await w.waitFor((l) => l.includes('taking steps'), 20_000))) throw new Error(`worker did not start:\n${w.lines.join('\n')}`);

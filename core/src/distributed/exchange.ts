@@ -26,12 +26,16 @@ export class Exchange {
     return isObjectUri(this.location) ? withKey(this.location, joinKey(parseObjectUri(this.location).key, runId, this.#name(key))) : path.join(this.location, runId, this.#name(key));
   }
 
-  /** Writes dataset `key` with `write(file)` (a local path to write Parquet to), whole or not at all. */
-  async put(runId: string, key: string, write: (file: string) => Promise<void>, scratch: string): Promise<void> {
+  /**
+   * Writes dataset `key` with `write(file)` (a local path to write Parquet to), whole or not at all.
+   * Returns a local file holding it: the exchange's own file, or with `keep` the copy uploaded to a
+   * store (in `scratch`, left for the caller to read and remove).
+   */
+  async put(runId: string, key: string, write: (file: string) => Promise<void>, scratch: string, keep = false): Promise<string | undefined> {
     const target = this.where(runId, key);
     if (!isObjectUri(target)) {
       await produceAtomic(target, write);
-      return;
+      return target;
     }
     const local = path.join(scratch, this.#name(key));
     await write(local);
@@ -39,8 +43,9 @@ export class Exchange {
       const uri = parseObjectUri(target);
       await (await openStore(uri)).upload(uri.key, local);
     } finally {
-      await rm(local, { force: true });
+      if (!keep) await rm(local, { force: true });
     }
+    return keep ? local : undefined;
   }
 
   /** A local file holding dataset `key`. */

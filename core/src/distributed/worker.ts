@@ -12,14 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import type { Pipeline, StepConfig } from '../config/model.js';
-import { DuckDBEngine, datasetTable, type ColumnSchema } from '../engine/duckdb-engine.js';
+import { DuckDBEngine, datasetTable, type Session } from '../engine/duckdb-engine.js';
 import { str } from '../engine/sql.js';
 import { errorMessage } from '../errors.js';
-import type { DatasetInfo } from '../exec/events.js';
 import { toErrorInfo } from '../exec/executor.js';
 import { singleStepPlan } from '../graph/plan.js';
 import { loadPipeline } from '../load/pipeline.js';
-import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
+import { DuckDBStepRunner, type OutputExport } from '../steps/duckdb-runner.js';
 import type { StepCache } from '../steps/step-cache.js';
 import type { DatasetPlan, InlinedDataset } from '../graph/fusion.js';
 import { defaultObjectCacheDir } from '../storage/cache-dir.js';
@@ -64,6 +63,16 @@ interface RunContext {
 const IDLE_MS = 60_000;
 export const LOCK_MS = 5000;
 
+/**
+ * Writes dataset `key` into the exchange as `name`, once. A view (a SQL output: see OutputExport)
+ * is then pointed at the written file, so reading it again here (a later step, the tracker's count
+ * and sample) reads the file rather than running its query again.
+ */
+async function toExchange(exchange: Exchange, runId: string, key: string, name: string, session: Session, view: boolean, scratch: string): Promise<void> {
+  const file = await exchange.put(runId, name, (f) => session.run(`COPY ${datasetTable(key)} TO ${str(f)} (FORMAT parquet, COMPRESSION lz4)`), scratch, view);
+  if (view) await session.run(`CREATE OR REPLACE VIEW ${datasetTable(key)} AS SELECT * FROM read_parquet(${str(file!)})`);
+}
+
 export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const { Worker } = await import('bullmq');
   const id = `${os.hostname()}:${process.pid}`;
@@ -80,25 +89,26 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
         const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-worker-'));
         const exchange = new Exchange(job.exchange, objectCacheDir);
         const loaded = new Map<string, Promise<void>>();
-        // Every output goes to the exchange, for the steps that read it on other workers; with
-        // --checkpoint, also into the run's checkpoint store (a resumed run restores from there).
+        // Every output goes to the exchange, for the steps that read it on other workers (a view
+        // fused into a later step of this job never leaves this worker).
+        const exports: OutputExport = {
+          leaves: (key) => !fusion.inlined.has(key),
+          write: async (key, session, view) => {
+            await toExchange(exchange, job.runId, key, key, session, view, tmpDir);
+            loaded.set(key, Promise.resolve());
+          },
+        };
+        // With --checkpoint, outputs also go into the run's checkpoint store (a resumed run restores from there).
         const cache: StepCache = {
           restore: async () => undefined,
           save: async (step, session, outputs) => {
-            for (const out of outputs) {
-              // A view fused into a later step of this job never leaves this worker.
-              if (fusion.inlined.has(out.key)) continue;
-              await exchange.put(job.runId, out.key, (file) => session.run(`COPY ${datasetTable(out.key)} TO ${str(file)} (FORMAT parquet, COMPRESSION lz4)`), tmpDir);
-              loaded.set(out.key, Promise.resolve());
-            }
-            const ckpt = checkpoints.get(step.name);
-            if (ckpt) await ckpt.save(step, session, outputs);
+            await checkpoints.get(step.name)?.save(step, session, outputs);
           },
         };
         const checkpoints = new Map<string, Checkpointer>();
         const fusion = { inlined: new Map<string, InlinedDataset>(), datasets: [] as DatasetPlan[] };
         const runner = new DuckDBStepRunner({
-          pipeline, engine, runId: job.runId, tmpDir, sampleRows: job.sampleRows, cache, objectCacheDir, stagingOwner: job.owner, batch: job.batch, fusion,
+          pipeline, engine, runId: job.runId, tmpDir, sampleRows: job.sampleRows, cache, exports, objectCacheDir, stagingOwner: job.owner, batch: job.batch, fusion,
           log: (step, message) => currentJobs.get(`${job.runId}/${step}`)?.updateProgress({ log: message }).catch(() => undefined),
         });
         return { pipeline, engine, runner, tmpDir, loaded, checkpoints, fusion, usedAt: Date.now(), jobs: 0 };
@@ -160,25 +170,12 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       const key = Object.values(s.outputs)[0];
       if (i < chain.length - 1 && part.views.includes(key)) inlined.set(key, { producer: s.name, consumer: chain[i + 1].name });
     });
-    // The last dataset too is a view: written once, to the exchange, never stored here first.
-    inlined.set(endKey, { producer: last.name, consumer: last.name });
-    let written: { rows: number; schema: ColumnSchema[]; sample: Record<string, unknown>[] } | undefined;
     const tmpDir = await mkdtemp(path.join(ctx.tmpDir, `part${part.index}-`));
     const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir });
-    const cache: StepCache = {
-      restore: async () => undefined,
-      save: async (step, session) => {
-        if (step.name !== last.name) return;
-        await exchange.put(data.runId, partKey(endKey, part.index), async (file) => {
-          await session.run(`COPY ${datasetTable(endKey)} TO ${str(file)} (FORMAT parquet, COMPRESSION lz4)`);
-          // The tracker's count and sample, from the file just written (its footer holds the count).
-          await session.run(`CREATE OR REPLACE VIEW ${datasetTable(endKey)} AS SELECT * FROM read_parquet(${str(file)})`);
-          written = await session.snapshot(endKey, data.sampleRows ?? 5);
-        }, tmpDir);
-      },
-    };
     const runner = new DuckDBStepRunner({
-      pipeline, engine, runId: data.runId, tmpDir, sampleRows: data.sampleRows, cache, objectCacheDir, stagingOwner: data.owner, fusion: { inlined, datasets: [] },
+      pipeline, engine, runId: data.runId, tmpDir, sampleRows: data.sampleRows, objectCacheDir, stagingOwner: data.owner, fusion: { inlined, datasets: [] },
+      // Only the chain's last dataset leaves, as this part of it.
+      exports: { leaves: (key) => key === endKey, write: (key, session, view) => toExchange(exchange, data.runId, key, partKey(key, part.index), session, view, tmpDir) },
       // The ingest reads this part's files, as a stream batch reads its new files.
       batch: { stream: pipeline.name, id: part.index, replay: false, inputs: { [data.step]: part.input } },
       log: (step, message) => void job.updateProgress({ log: `${step} (part ${part.index + 1} of ${part.of}): ${message}` }).catch(() => undefined),
@@ -196,12 +193,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
           }
         }
         const end = done[done.length - 1];
-        const output: DatasetInfo = { ...end.outputs[0], ...written! };
-        delete output.inlinedInto;
-        end.rowsOut = output.rows;
-        end.outputs = [output];
         log(`✓ ${data.step} → ${last.name} (run ${data.runId}, part ${part.index + 1} of ${part.of}, ${part.input.files.length} file${part.input.files.length === 1 ? '' : 's'})`);
-        return { ok: true, worker: id, rowsIn: done[0].rowsIn, rowsOut: output.rows, outputs: [output], handoff: [], chain: done };
+        return { ok: true, worker: id, rowsIn: done[0].rowsIn, rowsOut: end.rowsOut, outputs: end.outputs, handoff: [], chain: done };
       });
     } finally {
       await runner.close();

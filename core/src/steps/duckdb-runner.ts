@@ -39,6 +39,20 @@ export interface RunnerOptions {
   objectCacheDir?: string;
   /** Whose name staged writes go under (a worker stages for its coordinator). */
   stagingOwner?: StagingOwner;
+  /** Outputs that leave this engine (a worker's, for other workers). */
+  exports?: OutputExport;
+}
+
+/**
+ * Datasets written out of the engine as soon as their step makes them. A SQL output that leaves is
+ * defined as a view and written once, straight from its query, instead of being stored here and
+ * then copied out; `write` then points the dataset at what it wrote, so a later step here reads
+ * that rather than running the query again.
+ */
+export interface OutputExport {
+  leaves(key: string): boolean;
+  /** Writes dataset `key` (a table, or a view of its query when `view`) out. */
+  write(key: string, session: Session, view: boolean): Promise<void>;
 }
 
 export class DuckDBStepRunner implements StepRunner {
@@ -86,11 +100,16 @@ export class DuckDBStepRunner implements StepRunner {
     };
     signal.addEventListener('abort', onAbort);
     const inlined = this.#o.fusion?.inlined;
+    /** Outputs defined as views of their query, to be written out (see OutputExport). */
+    const leaving = new Set<string>();
     const ctx: StepContext = {
       step, pipeline, runId, session, signal, tmpDir, objectCacheDir: this.#o.objectCacheDir ?? defaultObjectCacheDir(),
       produce: async (key, selectSql, inputs) => {
         if (inlined?.has(key)) this.#views.set(key, await session.defineView(key, selectSql, inputs));
-        else await session.materializeWithSnapshot(key, selectSql, inputs ?? {}, this.#o.sampleRows ?? 5);
+        else if (this.#o.exports?.leaves(key)) {
+          await session.defineView(key, selectSql, inputs);
+          leaving.add(key);
+        } else await session.materializeWithSnapshot(key, selectSql, inputs ?? {}, this.#o.sampleRows ?? 5);
       },
       connections: this.#connections,
       stage: async (finalPath) => {
@@ -112,6 +131,7 @@ export class DuckDBStepRunner implements StepRunner {
       const inputs = Object.entries(step.inputs).map(([alias, key]) => ({ ...this.#known(key), alias, sample: undefined }));
       const outputs: DatasetInfo[] = [];
       for (const [alias, key] of Object.entries(step.outputs)) {
+        if (!restoredFrom && !inlined?.has(key) && this.#o.exports?.leaves(key)) await this.#o.exports.write(key, session, leaving.has(key));
         const info = await this.#measure(session, alias, key);
         this.#datasets.set(key, info);
         outputs.push(info);
