@@ -155,6 +155,31 @@ describe('odibi run --executor bullmq', () => {
     expect(await query(`SELECT k, c FROM read_parquet('${dir}/out/by_k.parquet') ORDER BY k`)).toEqual([{ k: 0, c: 34 }, { k: 1, c: 33 }, { k: 2, c: 33 }]);
   }, 200_000);
 
+  it('honours --only, --skip and --keep-going with the same outcome, events and exit code as a local run', async () => {
+    const dir = await tempDir('odibi-dist-select-');
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'a', type: 'sql', value: 'SELECT range AS n FROM range(5)', outputs: { data: 'a' } },
+      { layer: 'transform', name: 'bad', value: "SELECT error('no') FROM a", inputs: { a: 'a' }, outputs: { data: 'b' } },
+      { layer: 'store', name: 'after_bad', value: 'out/b.parquet', inputs: { data: 'b' } },
+      { layer: 'store', name: 'save_a', value: 'out/a.parquet', inputs: { data: 'a' } },
+      { layer: 'ingest', name: 'other', type: 'sql', value: 'SELECT 1 AS x', outputs: { data: 'o' } },
+      { layer: 'store', name: 'save_other', value: 'out/o.parquet', inputs: { data: 'o' } },
+    ]);
+    await startWorker(redis.url);
+    const outcome = async (args: string[]) => {
+      const dist = await odibi(['run', 'pipeline.json', '--json', ...args, '--executor', 'bullmq', '--redis', redis.url], { cwd: dir });
+      const local = await odibi(['run', 'pipeline.json', '--json', ...args], { cwd: dir });
+      const of = (stdout: string) => Object.fromEntries(events(stdout).filter((e) => /^step_(success|error|skipped)$/.test(e.type)).map((e) => [e.step, e.type === 'step_skipped' ? `skipped: ${e.reason}` : e.type]));
+      expect(of(dist.stdout)).toEqual(of(local.stdout));
+      expect(dist.code).toBe(local.code);
+      return { code: dist.code, steps: of(dist.stdout) };
+    };
+    expect(await outcome(['--only', 'other,save_other'])).toMatchObject({ code: 0, steps: { save_other: 'step_success', a: 'skipped: deselected' } });
+    expect(await outcome(['--skip', 'bad,after_bad'])).toMatchObject({ code: 0, steps: { save_a: 'step_success', bad: 'skipped: deselected' } });
+    const kept = await outcome(['--keep-going']);
+    expect(kept).toMatchObject({ code: 1, steps: { bad: 'step_error', after_bad: 'skipped: upstream_failed', save_a: 'step_success', save_other: 'step_success' } });
+  }, 90_000);
+
   it('keeps queues apart: a run on --queue reaches only the workers taking that queue', async () => {
     const dir = await tempDir('odibi-dist-queue-');
     await writePipeline(dir, [
