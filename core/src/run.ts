@@ -151,6 +151,8 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
       workers, only: options.only ?? [], skip: options.skip ?? [], keepGoing: !!options.keepGoing, project: options.project,
       ...(options.fuse === false ? { fuse: false } : {}),
       ...(options.trigger ? { trigger: options.trigger } : {}), ...(options.resume ? { resume: true } : {}),
+      // What the config was loaded with: a run can be told apart from one under another profile.
+      ...(pipeline.profile ? { profile: pipeline.profile } : {}), ...(pipeline.vars ? { vars: pipeline.vars } : {}),
     },
   });
   tracker.attach(bus);

@@ -3,7 +3,7 @@
  * dry run of every step that passed. `odibi validate` prints it; `odibi run` runs only if it is
  * clean.
  */
-import { collectProblems } from '../load/pipeline.js';
+import { collectProblems, settingsFor } from '../load/pipeline.js';
 import { readRawPipeline, type LoadOptions } from '../config/load.js';
 import type { Pipeline } from '../config/model.js';
 import type { ConfigProblem } from '../errors.js';
@@ -27,7 +27,8 @@ export interface CheckOptions extends LoadOptions, Omit<DryRunOptions, 'steps'>,
 }
 
 export async function checkConfig(file: string, options: CheckOptions = {}): Promise<CheckedConfig> {
-  const { pipeline, warnings, problems } = collectProblems(await readRawPipeline(file, options), options);
+  const raw = await readRawPipeline(file, options);
+  const { pipeline, warnings, problems } = collectProblems(raw, await settingsFor(raw, options));
   // A run checks the steps it will run (--only/--skip), as runPipeline does; a step left out is not its concern.
   const steps = problems.length === 0 && (options.only?.length || options.skip?.length) ? createPlan(pipeline, options).steps.map((p) => p.step.name) : undefined;
   const dryOptions = { typecheck: options.typecheck, cacheDir: options.cacheDir, objectCacheDir: options.objectCacheDir, steps };

@@ -7,8 +7,16 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, reportError } from './errors.js';
-import { collect, positiveInt } from './options.js';
+import { collect, collectVar, positiveInt } from './options.js';
 import { packageVersion } from './package-root.js';
+
+/** `--var`, `--vars` and `--profile`: what `${var:…}` and the profile (config/profiles.ts) resolve to. */
+function withSettings(cmd: Command): Command {
+  return cmd
+    .option('--var <name=value>', 'set ${var:name} (repeatable; wins over --vars and the profile)', collectVar)
+    .option('--vars <file>', 'variables from a JSON file: {"name": "value", …}')
+    .option('--profile <name>', 'profile from odibi.profiles.json (default: ODIBI_PROFILE, else dev)');
+}
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('odibi')
@@ -17,7 +25,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program.command('run')
+  withSettings(program.command('run'))
     .description('run a pipeline (JSON, CSV or SQLite config)')
     .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
     .option('-w, --workers <n>', 'steps to run at once (default: four per core, at most 16)', positiveInt('--workers'))
@@ -45,7 +53,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--queue <name>', 'the queue to take steps from (default: odibi)')
     .action(async (o) => setExit(await (await import('./commands/worker.js')).workerCommand(o)));
 
-  program.command('stream')
+  withSettings(program.command('stream'))
     .description('run a pipeline continuously as exactly-once micro-batches (ingest steps with params.stream)')
     .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
     .option('--state-dir <dir>', 'offsets and commits logs, the lock, snapshots and run records: a folder, s3://… or az://… (default: .odibi/ beside the config)')
@@ -57,7 +65,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print stream and run events as JSON lines instead of progress')
     .action(async (config, o) => setExit(await (await import('./commands/stream.js')).streamCommand(config, o)));
 
-  program.command('schedule')
+  withSettings(program.command('schedule'))
     .description('run a pipeline on a trigger: cron (timezone aware), a fixed interval, or file arrival')
     .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
     .option('--cron <expr>', 'cron expression, e.g. "*/15 * * * *", "0 6 * * 1-5", @hourly')
@@ -74,14 +82,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print schedule and run events as JSON lines')
     .action(async (config, o) => setExit(await (await import('./commands/schedule.js')).scheduleCommand(config, o)));
 
-  program.command('validate')
+  withSettings(program.command('validate'))
     .description('check a pipeline config and report every problem at once')
     .argument('<config>')
     .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
     .option('--json', 'machine-readable result')
     .action(async (config, o) => setExit(await (await import('./commands/validate.js')).validateCommand(config, o)));
 
-  program.command('dag')
+  withSettings(program.command('dag'))
     .description('draw the pipeline DAG')
     .argument('<config>')
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'svg', 'dot']))

@@ -1,15 +1,31 @@
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { Redactor, substituteEnv } from './env.js';
+import { Redactor, substitute } from './env.js';
 
-describe('substituteEnv', () => {
+describe('substitute: ${var:…}', () => {
+  it('puts in a variable, or its default, and says which were used and which are missing', () => {
+    const r = substitute({ path: '${var:root}/in/*.csv', out: '${var:out:-out/gold}', n: '${var:limit:-}', bad: '${var:nope}' }, { vars: { root: 's3://lake' }, env: {} });
+    expect(r.value).toEqual({ path: 's3://lake/in/*.csv', out: 'out/gold', n: '', bad: '${var:nope}' });
+    expect(r.used).toEqual({ root: 's3://lake', out: 'out/gold', limit: '' });
+    expect(r.missingVars).toEqual(['nope']);
+    // Variables are settings, not secrets.
+    expect(r.secrets).toEqual([]);
+  });
+
+  it('gives a set variable precedence over its default, even when empty, and takes defaults for ${env:…} too', () => {
+    expect(substitute('${var:x:-d}', { vars: { x: '' } }).value).toBe('');
+    expect(substitute('${env:ODIBI_NOT_SET_ANYWHERE:-fallback}', { env: {} })).toMatchObject({ value: 'fallback', missing: [], secrets: [] });
+  });
+});
+
+describe('substitute: ${env:…}', () => {
   const env = { DB_USER: 'odibi', DB_PASSWORD: 'hunter2', API_TOKEN: 'tok-123', EMPTY: '' };
 
   it('replaces ${env:NAME} in strings nested in objects and arrays', () => {
-    const { value, missing, secrets } = substituteEnv({
+    const { value, missing, secrets } = substitute({
       url: 'postgres://${env:DB_USER}:${env:DB_PASSWORD}@db/iot',
       headers: [{ Authorization: 'Bearer ${env:API_TOKEN}' }, 'plain'],
       retry: { attempts: 3, enabled: true, backoff: null },
-    }, env);
+    }, { env });
     expect(value).toEqual({
       url: 'postgres://odibi:hunter2@db/iot',
       headers: [{ Authorization: 'Bearer tok-123' }, 'plain'],
@@ -21,24 +37,24 @@ describe('substituteEnv', () => {
   });
 
   it('replaces every reference in a plain string and leaves keys alone', () => {
-    expect(substituteEnv('${env:DB_USER}/${env:DB_USER}', env).value).toBe('odibi/odibi');
-    expect(substituteEnv({ '${env:DB_USER}': 1 }, env).value).toEqual({ '${env:DB_USER}': 1 });
+    expect(substitute('${env:DB_USER}/${env:DB_USER}', { env }).value).toBe('odibi/odibi');
+    expect(substitute({ '${env:DB_USER}': 1 }, { env }).value).toEqual({ '${env:DB_USER}': 1 });
   });
 
   it('does not change the input', () => {
     const input = { password: '${env:DB_PASSWORD}', list: ['${env:API_TOKEN}'] };
-    substituteEnv(input, env);
+    substitute(input, { env });
     expect(input).toEqual({ password: '${env:DB_PASSWORD}', list: ['${env:API_TOKEN}'] });
   });
 
   it('reports names that are not set and leaves their references in place', () => {
-    const { value, missing } = substituteEnv({ a: '${env:NOPE}', b: ['x ${env:ALSO_NOPE} y'], c: '${env:DB_USER}' }, env);
+    const { value, missing } = substitute({ a: '${env:NOPE}', b: ['x ${env:ALSO_NOPE} y'], c: '${env:DB_USER}' }, { env });
     expect(missing.sort()).toEqual(['ALSO_NOPE', 'NOPE']);
     expect(value).toEqual({ a: '${env:NOPE}', b: ['x ${env:ALSO_NOPE} y'], c: 'odibi' });
   });
 
   it('a variable set to the empty string is substituted but is not a secret', () => {
-    const { value, missing, secrets } = substituteEnv('pre${env:EMPTY}post', env);
+    const { value, missing, secrets } = substitute('pre${env:EMPTY}post', { env });
     expect(value).toBe('prepost');
     expect(missing).toEqual([]);
     expect(secrets).toEqual([]);
@@ -46,7 +62,7 @@ describe('substituteEnv', () => {
 
   it('text that only looks like a reference is left alone', () => {
     const text = '$DB_PASSWORD ${DB_PASSWORD} ${env:} ${env:1BAD} {env:DB_PASSWORD}';
-    expect(substituteEnv(text, env)).toEqual({ value: text, missing: [], secrets: [] });
+    expect(substitute(text, { env })).toMatchObject({ value: text, missing: [], secrets: [] });
   });
 
   describe('without an explicit env', () => {
@@ -56,7 +72,7 @@ describe('substituteEnv', () => {
 
     it('reads process.env', () => {
       vi.stubEnv('ODIBI_TEST_SECRET', 'from-process');
-      expect(substituteEnv('${env:ODIBI_TEST_SECRET}').value).toBe('from-process');
+      expect(substitute('${env:ODIBI_TEST_SECRET}').value).toBe('from-process');
     });
   });
 });
@@ -103,8 +119,8 @@ describe('Redactor', () => {
     expect(new Redactor(['s3cret']).redactValue('s3cret!')).toBe('***!');
   });
 
-  it('what substituteEnv substituted is what Redactor hides', () => {
-    const { value, secrets } = substituteEnv({ dsn: 'postgres://u:${env:PW}@h/db' }, { PW: 'p@ss' });
+  it('what substitute substituted is what Redactor hides', () => {
+    const { value, secrets } = substitute({ dsn: 'postgres://u:${env:PW}@h/db' }, { env: { PW: 'p@ss' } });
     expect(new Redactor(secrets).redact(`error connecting to ${value.dsn}`)).toBe('error connecting to postgres://u:***@h/db');
   });
 });

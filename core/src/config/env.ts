@@ -1,27 +1,53 @@
 /**
- * `${env:NAME}` substitution and the redaction of what it substituted. Secrets come from the
- * environment at load time; every sink (logs, events, tracker files) passes text through
- * `Redactor.redact` so a substituted value never reaches disk or a terminal.
+ * `${env:NAME}` and `${var:name}` / `${var:name:-default}` substitution, and the redaction of what
+ * `${env:…}` substituted. Secrets come from the environment at load time; every sink (logs, events,
+ * tracker files) passes text through `Redactor.redact` so a substituted value never reaches disk or
+ * a terminal. Variables (`--var`, `--vars`, a profile, `%set`) are settings, not secrets: they are
+ * recorded as they are.
  */
 
-const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const REF = /\$\{(env|var):([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export interface Substitution<T> {
   value: T;
-  /** Names referenced but not set. */
+  /** Environment variables referenced but not set. */
   missing: string[];
-  /** Values that were substituted. */
+  /** Variables referenced with no value and no default. */
+  missingVars: string[];
+  /** Values that were substituted from the environment. */
   secrets: string[];
+  /** Variables that were used, with the value each got. */
+  used: Record<string, string>;
 }
 
-export function substituteEnv<T>(input: T, env: NodeJS.ProcessEnv = process.env): Substitution<T> {
+export interface SubstituteOptions {
+  env?: NodeJS.ProcessEnv;
+  vars?: Readonly<Record<string, string>>;
+}
+
+export function substitute<T>(input: T, o: SubstituteOptions = {}): Substitution<T> {
+  const env = o.env ?? process.env;
+  const vars = o.vars ?? {};
   const missing: string[] = [];
+  const missingVars: string[] = [];
   const secrets: string[] = [];
+  const used: Record<string, string> = {};
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {
-      return v.replace(ENV_REF, (ref, name: string) => {
+      return v.replace(REF, (ref, kind: string, name: string, fallback: string | undefined) => {
+        if (kind === 'var') {
+          const found = Object.hasOwn(vars, name) ? vars[name] : fallback;
+          if (found === undefined) {
+            missingVars.push(name);
+            return ref;
+          }
+          used[name] = found;
+          return found;
+        }
         const found = env[name];
         if (found === undefined) {
+          // ${env:NAME:-default}: a default is no secret.
+          if (fallback !== undefined) return fallback;
           missing.push(name);
           return ref;
         }
@@ -35,7 +61,12 @@ export function substituteEnv<T>(input: T, env: NodeJS.ProcessEnv = process.env)
     }
     return v;
   };
-  return { value: walk(input) as T, missing, secrets };
+  return { value: walk(input) as T, missing, missingVars, secrets, used };
+}
+
+/** Whether a text refers to a variable (`${var:…}`). */
+export function usesVars(text: string): boolean {
+  return /\$\{var:[A-Za-z_]/.test(text);
 }
 
 export class Redactor {

@@ -9,9 +9,11 @@ import type { RawPipeline } from './model.js';
 import { parseJsonPipeline } from './parse-json.js';
 import type { ValidateOptions } from './validate.js';
 
-export interface LoadOptions extends ValidateOptions {
+export interface LoadOptions extends Omit<ValidateOptions, 'connections'> {
   /** Rows of this project only (CSV and SQLite configs with a `project` column). */
   project?: string;
+  /** Values of `${var:…}` given on the command line (over the profile's). `profile` picks the profile (config/profiles.ts). */
+  vars?: Readonly<Record<string, string>>;
 }
 
 const FORMATS: Record<string, 'json' | 'csv' | 'sqlite'> = {

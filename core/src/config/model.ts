@@ -29,7 +29,7 @@ export interface StepConfig {
   readonly engine: EngineName;
   /** The engine name as written in the config (e.g. "pandas"), kept for display. */
   readonly declaredEngine: string;
-  /** SQL text, a path, a URL or `module.ts#export`, with `${env:...}` already substituted. */
+  /** SQL text, a path, a URL or `module.ts#export`, with `${env:…}` and `${var:…}` already substituted. */
   readonly value: string;
   readonly params: Readonly<Record<string, unknown>>;
   readonly metadata: Readonly<Record<string, unknown>>;
@@ -51,6 +51,9 @@ export interface Pipeline {
   readonly steps: readonly StepConfig[];
   /** Values substituted from `${env:...}`: redacted from every log, event and record. */
   readonly secrets: readonly string[];
+  /** The profile it was loaded under (config/profiles.ts), and the variables its steps used. */
+  readonly profile?: string;
+  readonly vars?: Readonly<Record<string, string>>;
 }
 
 /** One step as a loader read it: field names already mapped to the JSON names, values untyped. */
@@ -63,6 +66,8 @@ export interface RawPipeline {
   name?: string;
   file: string;
   steps: RawStep[];
+  /** A JSON config's `profiles` key (config/profiles.ts), as written, and its line. */
+  profiles?: { value: unknown; line?: number };
 }
 
 export function defaultType(layer: Layer): StepType {

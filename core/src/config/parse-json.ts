@@ -27,6 +27,7 @@ export function parseJsonPipeline(text: string, file: string): RawPipeline {
 
   let stepsNode: Node | undefined;
   let name: string | undefined;
+  let profiles: RawPipeline['profiles'];
   if (root.type === 'array') {
     stepsNode = root;
   } else if (root.type === 'object') {
@@ -34,6 +35,7 @@ export function parseJsonPipeline(text: string, file: string): RawPipeline {
       const [key, value] = prop.children ?? [];
       if (key?.value === 'steps') stepsNode = value;
       if (key?.value === 'name' && value?.type === 'string') name = value.value as string;
+      if (key?.value === 'profiles' && value) profiles = { value: getNodeValue(value), line: lineColumn(text, value.offset).line };
     }
   }
   if (!stepsNode || stepsNode.type !== 'array') {
@@ -51,7 +53,7 @@ export function parseJsonPipeline(text: string, file: string): RawPipeline {
     const fields = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { __notAnObject: value, __index: index };
     return { fields, origin: { file, line } };
   });
-  return { name, file, steps };
+  return { name, file, steps, ...(profiles ? { profiles } : {}) };
 }
 
 function describeJsonError(code: string): string {

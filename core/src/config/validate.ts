@@ -7,7 +7,8 @@ import * as z from 'zod';
 import { parseStreamSpec } from './stream-spec.js';
 import type { ConfigProblem } from '../errors.js';
 import { closest, suggest } from '../shared/suggest.js';
-import { substituteEnv } from './env.js';
+import { substitute } from './env.js';
+import type { ConnectionSettings } from './profiles.js';
 import { checkParams } from './params.js';
 import {
   ENGINE_ALIASES, LAYERS, STEP_TYPES, defaultType,
@@ -48,6 +49,12 @@ const TYPES_BY_LAYER: Record<Layer, readonly StepType[]> = {
 
 export interface ValidateOptions {
   env?: NodeJS.ProcessEnv;
+  /** Values of `${var:…}` (the profile's, then --vars, then --var). */
+  vars?: Readonly<Record<string, string>>;
+  /** The profile's settings for connect steps, by step name. */
+  connections?: Readonly<Record<string, ConnectionSettings>>;
+  /** The profile's name, for messages and the run record. */
+  profile?: string;
 }
 
 export interface ValidatedPipeline {
@@ -66,17 +73,25 @@ export function validateSteps(raw: RawPipeline, options: ValidateOptions = {}): 
   const warnings: ConfigProblem[] = [];
   const enabled: StepConfig[] = [];
   const disabled: StepConfig[] = [];
+  for (const name of Object.keys(options.connections ?? {})) {
+    const connects = raw.steps.filter((s) => s.fields.layer === 'connect' && typeof s.fields.name === 'string').map((s) => s.fields.name as string);
+    if (!connects.includes(name)) {
+      const near = closest(name, connects);
+      problems.push({ message: `profile '${options.profile ?? ''}' sets connection '${name}', but no connect step is named so`, file: raw.file, hint: near ? `did you mean '${near}'?` : `connect steps: ${connects.join(', ') || '(none)'}` });
+    }
+  }
   // Keys declared by steps rejected for their own problems: their readers must not also be told
   // that "no step produces" them.
   const rejectedOutputs = new Set<string>();
   const secrets: string[] = [];
+  const used: Record<string, string> = {};
 
   if (raw.steps.length === 0) {
     problems.push({ message: 'the pipeline has no steps', file: raw.file, hint: 'declare at least one step (or check --project)' });
   }
 
   raw.steps.forEach((rawStep, index) => {
-    const step = toStep(rawStep, index, problems, warnings, secrets, options.env);
+    const step = toStep(withConnection(rawStep, options.connections), index, problems, warnings, secrets, used, options);
     if (!step) {
       const outs = rawStep.fields.outputs;
       if (outs && typeof outs === 'object') for (const k of Object.values(outs)) if (typeof k === 'string') rejectedOutputs.add(k);
@@ -110,6 +125,8 @@ export function validateSteps(raw: RawPipeline, options: ValidateOptions = {}): 
       baseDir: path.dirname(file),
       steps: problems.length ? unique : enabled,
       secrets,
+      ...(options.profile ? { profile: options.profile } : {}),
+      ...(Object.keys(used).length ? { vars: used } : {}),
     },
     warnings,
     problems,
@@ -122,8 +139,17 @@ function where(s: StepConfig): string {
   return s.origin.line !== undefined ? `line ${s.origin.line}` : (s.origin.row ?? s.origin.file);
 }
 
+/** A connect step with its profile's settings: the value replaced, params merged over its own. */
+function withConnection(raw: RawStep, connections: ValidateOptions['connections']): RawStep {
+  const name = raw.fields.name;
+  const set = raw.fields.layer === 'connect' && typeof name === 'string' ? connections?.[name] : undefined;
+  if (!set) return raw;
+  const params = raw.fields.params && typeof raw.fields.params === 'object' ? raw.fields.params as Record<string, unknown> : {};
+  return { ...raw, fields: { ...raw.fields, ...(set.value !== undefined ? { value: set.value } : {}), ...(set.params ? { params: { ...params, ...set.params } } : {}) } };
+}
+
 function toStep(
-  raw: RawStep, index: number, problems: ConfigProblem[], warnings: ConfigProblem[], secrets: string[], env?: NodeJS.ProcessEnv,
+  raw: RawStep, index: number, problems: ConfigProblem[], warnings: ConfigProblem[], secrets: string[], used: Record<string, string>, options: ValidateOptions,
 ): { config: StepConfig; enabled: boolean } | undefined {
   const loc = { file: raw.origin.file, line: raw.origin.line, row: raw.origin.row };
   const label = typeof raw.fields.name === 'string' && raw.fields.name ? raw.fields.name : undefined;
@@ -176,14 +202,22 @@ function toStep(
     ok = false;
   }
 
-  const { value: params, missing: missingInParams, secrets: s1 } = substituteEnv(f.params ?? {}, env);
-  const { value: value, missing: missingInValue, secrets: s2 } = substituteEnv(f.value === undefined ? '' : String(f.value), env);
-  // A switched-off step needs no secrets.
-  for (const name of isEnabled(f.enabled) ? new Set([...missingInParams, ...missingInValue]) : []) {
+  const refs = { env: options.env, vars: options.vars };
+  const p = substitute(f.params ?? {}, refs);
+  const v = substitute(f.value === undefined ? '' : String(f.value), refs);
+  const params = p.value;
+  const value = v.value;
+  // A switched-off step needs no secrets or variables.
+  for (const name of isEnabled(f.enabled) ? new Set([...p.missing, ...v.missing]) : []) {
     push(`environment variable ${name} is not set (referenced as \${env:${name}})`, `export ${name}=... before running, or remove the reference`);
     ok = false;
   }
-  secrets.push(...s1, ...s2);
+  for (const name of isEnabled(f.enabled) ? new Set([...p.missingVars, ...v.missingVars]) : []) {
+    push(`variable '${name}' is not set (referenced as \${var:${name}})`, `pass --var ${name}=…, set it in profile '${options.profile ?? 'dev'}' (odibi.profiles.json), or give it a default: \${var:${name}:-…}`);
+    ok = false;
+  }
+  secrets.push(...p.secrets, ...v.secrets);
+  if (isEnabled(f.enabled)) Object.assign(used, p.used, v.used);
 
   // An event stream's data arrives by POST, so it has no source to name.
   const eventStream = (params.stream as { mode?: unknown } | undefined)?.mode === 'event';

@@ -174,6 +174,7 @@ export class BullmqStepRunner implements StepRunner {
   #jobBase(step: PlannedStep['step'], attempt: number): Omit<StepJob, 'inputs'> {
     return {
       runId: this.#o.runId, config: this.#o.pipeline.file, ...(this.#o.project ? { project: this.#o.project } : {}), step: step.name, attempt,
+      ...(this.#o.pipeline.profile ? { profile: this.#o.pipeline.profile } : {}), ...(this.#o.pipeline.vars ? { vars: { ...this.#o.pipeline.vars } } : {}),
       exchange: this.#o.exchange.location, owner: OWN_PROCESS,
       ...(this.#o.sampleRows !== undefined ? { sampleRows: this.#o.sampleRows } : {}),
       ...(typeof step.params.timeout_ms === 'number' ? { timeoutMs: step.params.timeout_ms } : {}),

@@ -15,6 +15,9 @@ export interface StepJob {
   /** The config file, as the coordinator loaded it: workers must see it at the same path (a shared folder). */
   config: string;
   project?: string;
+  /** The profile and the variables the coordinator loaded the config with: the worker loads it the same way. */
+  profile?: string;
+  vars?: Record<string, string>;
   step: string;
   attempt: number;
   /** Where datasets pass between steps (a folder or an s3:// / az:// URI); this run's are under `<exchange>/<runId>/`. */

@@ -84,7 +84,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     let ctx = runs.get(job.runId);
     if (!ctx) {
       ctx = (async () => {
-        const { pipeline } = await loadPipeline(job.config, { project: job.project });
+        const { pipeline } = await loadPipeline(job.config, { project: job.project, profile: job.profile, vars: job.vars });
         const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir });
         const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'odibi-worker-'));
         const exchange = new Exchange(job.exchange, objectCacheDir);

@@ -4,6 +4,7 @@
  */
 import { readRawPipeline, type LoadOptions } from '../config/load.js';
 import type { RawPipeline } from '../config/model.js';
+import { resolveProfile } from '../config/profiles.js';
 import { validateSteps, type ValidatedPipeline, type ValidateOptions } from '../config/validate.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { buildDag } from '../graph/dag.js';
@@ -24,9 +25,19 @@ export function validatePipeline(raw: RawPipeline, options: ValidateOptions = {}
   return { pipeline, warnings };
 }
 
+/**
+ * What validation substitutes and overrides under the chosen profile: its variables under the
+ * command line's (`--var` wins), and its connection settings.
+ */
+export async function settingsFor(raw: RawPipeline, options: LoadOptions = {}): Promise<ValidateOptions> {
+  const profile = await resolveProfile(raw, options.profile, options.env);
+  return { ...options, profile: profile.name, vars: { ...profile.vars, ...options.vars }, connections: profile.connections };
+}
+
 /** Reads and validates a pipeline config; throws ConfigError listing every problem found. */
 export async function loadPipeline(file: string, options: LoadOptions = {}): Promise<ValidatedPipeline> {
-  return validatePipeline(await readRawPipeline(file, options), options);
+  const raw = await readRawPipeline(file, options);
+  return validatePipeline(raw, await settingsFor(raw, options));
 }
 
 export type { LoadOptions };

@@ -39,7 +39,7 @@ export type ScheduleEventDraft =
   | { type: 'schedule_end'; runs: number; reason: 'stopped' | 'max_runs' };
 export type ScheduleEvent = ScheduleEventDraft & { /** ISO-8601 time the event was emitted. */ timestamp: string };
 
-export interface SchedulerOptions extends Pick<RunOptions, 'workers' | 'keepGoing' | 'timeoutMs' | 'threads' | 'project'> {
+export interface SchedulerOptions extends Pick<RunOptions, 'workers' | 'keepGoing' | 'timeoutMs' | 'threads' | 'project' | 'vars' | 'profile'> {
   trigger: TriggerSpec;
   /** Default: skip for cron and interval, queue for files (a file arriving mid-run still gets a run). */
   overlap?: OverlapPolicy;
@@ -111,7 +111,7 @@ export class Scheduler {
 
   /** Validates the config, reads the schedule's state and starts waiting for the trigger. */
   async start(): Promise<void> {
-    this.#pipeline = typeof this.#config === 'string' ? (await loadPipeline(this.#config, { project: this.#o.project })).pipeline : this.#config;
+    this.#pipeline = typeof this.#config === 'string' ? (await loadPipeline(this.#config, { project: this.#o.project, vars: this.#o.vars, profile: this.#o.profile })).pipeline : this.#config;
     this.#stateDir = await openStateDir(this.#o.stateDir ?? defaultStateDir(this.#pipeline));
     this.#stateRel = `schedules/${this.#pipeline.name.replace(/[^\w.-]/g, '_')}.json`;
     this.#stateFile = this.#stateDir.where(this.#stateRel);
@@ -217,7 +217,7 @@ export class Scheduler {
     const t0 = this.#clock.now();
     try {
       // The config is read again for every run, so an edited pipeline is picked up.
-      const pipeline = typeof this.#config === 'string' ? (await loadPipeline(this.#config, { project: this.#o.project })).pipeline : this.#config;
+      const pipeline = typeof this.#config === 'string' ? (await loadPipeline(this.#config, { project: this.#o.project, vars: this.#o.vars, profile: this.#o.profile })).pipeline : this.#config;
       const result = await runPipeline(pipeline, {
         workers: this.#o.workers, keepGoing: this.#o.keepGoing, timeoutMs: this.#o.timeoutMs, threads: this.#o.threads,
         stateDir: this.#o.stateDir, hooks: this.#o.hooks, trigger: `${reason === 'missed' ? 'missed run of ' : ''}${this.describe()}${file ? ` (${path.basename(file)})` : ''}`,

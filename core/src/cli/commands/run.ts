@@ -10,6 +10,7 @@ import type { RunEvent } from '../../exec/events.js';
 import { EXIT, reportError } from '../errors.js';
 import { Progress } from '../progress.js';
 import { painter } from '../format.js';
+import { settingsOf } from '../options.js';
 
 export interface RunCommandOptions {
   workers?: number;
@@ -29,12 +30,17 @@ export interface RunCommandOptions {
   redis?: string;
   queue?: string;
   exchange?: string;
+  /** --var, --vars, --profile (cli/options.ts settingsOf). */
+  var?: Record<string, string>;
+  vars?: string;
+  profile?: string;
 }
 
 export async function runCommand(config: string, o: RunCommandOptions): Promise<number> {
   try {
     // The same dry run as `odibi validate`, before anything runs: every problem at once, exit 2.
-    const { pipeline, warnings, problems } = await checkConfig(config, { project: o.project, only: o.only, skip: o.skip, cacheDir: cacheOf(o.stateDir, config, 'typecheck'), dryRunCache: cacheOf(o.stateDir, config, 'dry-run'), objectCacheDir: cacheOf(o.stateDir, config, 'objects') });
+    const settings = await settingsOf(o);
+    const { pipeline, warnings, problems } = await checkConfig(config, { project: o.project, ...settings, only: o.only, skip: o.skip, cacheDir: cacheOf(o.stateDir, config, 'typecheck'), dryRunCache: cacheOf(o.stateDir, config, 'dry-run'), objectCacheDir: cacheOf(o.stateDir, config, 'objects') });
     if (problems.length) throw new ConfigError(problems, pipeline.file);
     if (o.explain) {
       const plan = createPlan(pipeline, { only: o.only, skip: o.skip });
@@ -54,7 +60,7 @@ export async function runCommand(config: string, o: RunCommandOptions): Promise<
     process.once('SIGINT', onSigint);
     const result = await runPipeline(pipeline, {
       workers: o.workers, only: o.only, skip: o.skip, keepGoing: o.keepGoing, stateDir: o.stateDir,
-      executor: o.executor, redis: o.redis, queue: o.queue, exchange: o.exchange, project: o.project,
+      executor: o.executor, redis: o.redis, queue: o.queue, exchange: o.exchange, project: o.project, ...settings,
       timeoutMs: o.timeout, hooks: [hook], signal: cancel.signal, checkpoint: o.checkpoint, resume: o.resume, check: false, fuse: o.fuse,
     }).finally(() => process.removeListener('SIGINT', onSigint));
     if (!o.json && result.recordPath) process.stdout.write(`${painter(process.stdout)('dim', `Run record: ${result.recordPath}`)}\n`);

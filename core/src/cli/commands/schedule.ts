@@ -8,6 +8,7 @@ import { scheduleFromFlags } from '../../schedule/trigger.js';
 import type { RunEvent } from '../../exec/events.js';
 import { EXIT, reportError } from '../errors.js';
 import { duration, painter } from '../format.js';
+import { settingsOf } from '../options.js';
 
 export interface ScheduleCommandOptions {
   cron?: string;
@@ -22,6 +23,10 @@ export interface ScheduleCommandOptions {
   workers?: number;
   project?: string;
   json?: boolean;
+  /** --var, --vars, --profile (cli/options.ts settingsOf). */
+  var?: Record<string, string>;
+  vars?: string;
+  profile?: string;
 }
 
 export async function scheduleCommand(config: string, o: ScheduleCommandOptions): Promise<number> {
@@ -73,7 +78,7 @@ export async function scheduleCommand(config: string, o: ScheduleCommandOptions)
     const json = (e: ScheduleEvent | RunEvent) => { process.stdout.write(`${JSON.stringify(e)}\n`); };
     const scheduler = new Scheduler(config, {
       trigger, overlap, missed,
-      maxRuns: o.maxRuns, stateDir: o.stateDir, workers: o.workers, project: o.project,
+      maxRuns: o.maxRuns, stateDir: o.stateDir, workers: o.workers, project: o.project, ...(await settingsOf(o)),
       onEvent: o.json ? json : human, hooks: o.json ? [json] : [],
     });
     await scheduler.start();

@@ -10,17 +10,22 @@ import { streamFromFlags, type StreamFlags } from '../../stream/flags.js';
 import { startStream } from '../../stream/stream.js';
 import { EXIT, reportError } from '../errors.js';
 import { painter } from '../format.js';
+import { settingsOf } from '../options.js';
 import { StreamProgress } from '../stream-progress.js';
 
 export interface StreamCommandOptions extends StreamFlags {
   workers?: number;
   project?: string;
   json?: boolean;
+  /** --var, --vars, --profile (cli/options.ts settingsOf). */
+  var?: Record<string, string>;
+  vars?: string;
+  profile?: string;
 }
 
 export async function streamCommand(config: string, o: StreamCommandOptions): Promise<number> {
   try {
-    const { pipeline, warnings } = await loadPipeline(config, { project: o.project });
+    const { pipeline, warnings } = await loadPipeline(config, { project: o.project, ...(await settingsOf(o)) });
     const json = (e: StreamEvent | RunEvent) => { process.stdout.write(`${JSON.stringify(e)}\n`); };
     const progress = o.json ? undefined : new StreamProgress(process.stdout);
     if (!o.json) for (const w of warnings) process.stderr.write(`${painter(process.stderr)('yellow', 'warning:')} ${w.step ? `step '${w.step}': ` : ''}${w.message}\n`);

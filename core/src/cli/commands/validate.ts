@@ -12,10 +12,11 @@ import { LAYERS } from '../../config/model.js';
 import { ConfigError } from '../../errors.js';
 import { EXIT, reportError } from '../errors.js';
 import { painter, plural } from '../format.js';
+import { settingsOf } from '../options.js';
 
-export async function validateCommand(config: string, o: { project?: string; json?: boolean }): Promise<number> {
+export async function validateCommand(config: string, o: { project?: string; json?: boolean; var?: Record<string, string>; vars?: string; profile?: string }): Promise<number> {
   try {
-    const { pipeline, warnings, problems, notes } = await checkConfig(config, { project: o.project, objectCacheDir: objectCacheDirOf(path.join(path.dirname(path.resolve(config)), '.odibi')) });
+    const { pipeline, warnings, problems, notes } = await checkConfig(config, { project: o.project, ...(await settingsOf(o)), objectCacheDir: objectCacheDirOf(path.join(path.dirname(path.resolve(config)), '.odibi')) });
     if (problems.length) throw new ConfigError(problems, pipeline.file);
     const plan = createPlan(pipeline);
     if (o.json) {
