@@ -102,6 +102,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<notebook>', 'a .ipynb notebook using the odibi kernel')
     .option('-o, --output <file>', 'config to write (default: the notebook name with .json)')
     .option('--strict', 'fail on a cell that cannot be converted (e.g. one whose saved output is an error)')
+    .option('--parameterize', 'make the folders the notebook reads from and writes to the variables data_root and out_root (values in the config\'s dev profile)')
     .action(async (notebook, o) => setExit(await (await import('./commands/convert.js')).convertCommand(notebook, o)));
 
   program.command('init')

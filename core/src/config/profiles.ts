@@ -1,8 +1,8 @@
 /**
  * Profiles: named sets of variables and connection settings, so one config runs on a sample under
  * `dev` and on production paths and connections under `prod`, unchanged (as dbt's targets and
- * Kedro's environments). They live in `odibi.profiles.json` beside the config, or under a
- * `profiles` key of the pipeline's JSON object:
+ * Kedro's environments). They live in `odibi.profiles.json` beside the config, and under a
+ * `profiles` key of the pipeline's JSON object (the file's win, profile by profile):
  *
  *   { "dev":  { "vars": { "root": "data/sample" } },
  *     "prod": { "vars": { "root": "s3://lake/iot" },
@@ -60,7 +60,7 @@ export async function resolveProfile(raw: RawPipeline, chosen?: string, env: Nod
   if (!profile) {
     if (!explicit) return { name, vars: {}, connections: {}, source };
     const near = closest(name, Object.keys(profiles));
-    throw new ConfigError([{ message: `profile '${name}' is not defined in ${source}`, file: source === PROFILES_FILE ? path.join(path.dirname(raw.file), PROFILES_FILE) : raw.file, line, hint: `${near ? `did you mean '${near}'? ` : ''}profiles: ${Object.keys(profiles).join(', ') || '(none)'}` }], raw.file);
+    throw new ConfigError([{ message: `profile '${name}' is not defined in ${source}`, file: source.startsWith(PROFILES_FILE) ? path.join(path.dirname(raw.file), PROFILES_FILE) : raw.file, ...(source.startsWith(PROFILES_FILE) ? {} : { line }), hint: `${near ? `did you mean '${near}'? ` : ''}profiles: ${Object.keys(profiles).join(', ') || '(none)'}` }], raw.file);
   }
   return {
     name, source,
@@ -69,23 +69,30 @@ export async function resolveProfile(raw: RawPipeline, chosen?: string, env: Nod
   };
 }
 
+/**
+ * The profiles a config sees: its own `profiles` key (what a notebook export writes), then those of
+ * odibi.profiles.json beside it, which replace a profile of the same name (the file is the
+ * machine's, the key the notebook's defaults).
+ */
 async function readProfiles(raw: RawPipeline): Promise<{ profiles: z.infer<typeof profilesShape>; source: string; line?: number } | undefined> {
-  if (raw.profiles) return { profiles: parse(raw.profiles.value, raw.file, raw.profiles.line, `the "profiles" key of ${path.basename(raw.file)}`), source: `the "profiles" key of ${path.basename(raw.file)}`, line: raw.profiles.line };
+  const keySource = `the "profiles" key of ${path.basename(raw.file)}`;
+  const inline = raw.profiles ? parse(raw.profiles.value, raw.file, raw.profiles.line, keySource) : undefined;
   const file = path.join(path.dirname(path.resolve(raw.file)), PROFILES_FILE);
-  let text: string;
+  let text: string | undefined;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError([{ message: `cannot read ${PROFILES_FILE}: ${(err as Error).message}`, file }], file);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError([{ message: `cannot read ${PROFILES_FILE}: ${(err as Error).message}`, file }], file);
   }
+  if (text === undefined) return inline ? { profiles: inline, source: keySource, line: raw.profiles?.line } : undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     throw new ConfigError([{ message: `malformed JSON: ${(err as Error).message}`, file, hint: `${PROFILES_FILE} is an object of profiles: {"dev": {"vars": {…}}, "prod": {…}}` }], file);
   }
-  return { profiles: parse(value, file, undefined, PROFILES_FILE), source: PROFILES_FILE };
+  const own = parse(value, file, undefined, PROFILES_FILE);
+  return { profiles: { ...inline, ...own }, source: inline ? `${PROFILES_FILE} or ${keySource}` : PROFILES_FILE };
 }
 
 function parse(value: unknown, file: string, line: number | undefined, where: string): z.infer<typeof profilesShape> {

@@ -213,7 +213,9 @@ function toStep(
     ok = false;
   }
   for (const name of isEnabled(f.enabled) ? new Set([...p.missingVars, ...v.missingVars]) : []) {
-    push(`variable '${name}' is not set (referenced as \${var:${name}})`, `pass --var ${name}=…, set it in profile '${options.profile ?? 'dev'}' (odibi.profiles.json), or give it a default: \${var:${name}:-…}`);
+    push(`variable '${name}' is not set (referenced as \${var:${name}})`, options.profile === 'notebook'
+      ? `set it first: %set ${name} <value> (or give it a default: \${var:${name}:-…})`
+      : `pass --var ${name}=…, set it in profile '${options.profile ?? 'dev'}' (odibi.profiles.json), or give it a default: \${var:${name}:-…}`);
     ok = false;
   }
   secrets.push(...p.secrets, ...v.secrets);

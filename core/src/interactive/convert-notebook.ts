@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../shared/atomic-write.js';
 import path from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { validatePipeline } from '../load/pipeline.js';
+import { substitute } from '../config/env.js';
 import { toConfig } from './export-config.js';
 import { functionSource, identifier } from './function-module.js';
 import { parseMagic } from './magic-parse.js';
@@ -22,6 +23,8 @@ export interface ConvertOptions {
   output?: string;
   /** Fail on any cell that cannot be converted instead of leaving it out. */
   strict?: boolean;
+  /** Lift the input and output folders into `data_root` and `out_root` (as `%export --parameterize`). */
+  parameterize?: boolean;
 }
 
 export interface ConvertResult {
@@ -54,16 +57,22 @@ export async function convertNotebook(notebook: string, options: ConvertOptions 
   const problems: ConfigProblem[] = [];
   const bodies = new Map<string, { inputs: string[]; body: string }>();
   let steps = new Map<string, StepFields>();
+  /** `%set name value` cells, in order: the config's dev profile; steps keep their `${var:…}`. */
+  const vars: Record<string, string> = {};
 
   // DuckDB's parser reads each %%sql cell, as in the kernel.
   const engine = await DuckDBEngine.create({ baseDir: nbDir, threads: 1 });
   const parser = await engine.session();
-  const parse = (sql: string) => readSqlStructure((q) => parser.query(q), sql);
+  const parse = (sql: string) => readSqlStructure((q) => parser.query(q), substitute(sql, { vars }).value);
   try {
     for (const [i, cell] of cells.entries()) {
       if (cell.cell_type !== 'code') continue;
       const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
       const call = parseMagic(source);
+      if (call?.name === 'set' && call.args.length >= 2 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(call.args[0])) {
+        vars[call.args[0]] = call.args.slice(1).join(' ');
+        continue;
+      }
       if (!call || !(call.name in STEP_MAGICS)) continue;
       const where = `cell ${i + 1} (${source.split('\n')[0].slice(0, 60)})`;
       const leaveOut = (message: string, hint?: string) => {
@@ -103,9 +112,9 @@ export async function convertNotebook(notebook: string, options: ConvertOptions 
     modules.push(file);
     return { ...s, value: `${file}#${fn}`, __module: functionSource(fn, ts.inputs, ts.body) };
   });
-  const config = toConfig(base, fields.map(({ __module: _m, ...s }) => s as StepFields), nbDir, path.dirname(output));
+  const config = toConfig(base, fields.map(({ __module: _m, ...s }) => s as StepFields), nbDir, path.dirname(output), { vars, parameterize: options.parameterize });
   // Same checks as `odibi validate`, before anything is written.
-  validatePipeline({ name: base, file: output, steps: config.steps.map((s, i) => ({ fields: s, origin: { file: nbFile, row: `step ${i + 1}` } })) });
+  validatePipeline({ name: base, file: output, steps: config.steps.map((s, i) => ({ fields: s, origin: { file: nbFile, row: `step ${i + 1}` } })) }, { vars: config.profiles?.dev.vars ?? {} });
 
   await mkdir(path.dirname(output), { recursive: true });
   for (const f of fields) {

@@ -15,7 +15,7 @@ import type { DatasetSchema } from './dataset-types.js';
 import { StepError } from '../errors.js';
 import type { DatasetInfo } from '../exec/events.js';
 import { singleStepPlan } from '../graph/plan.js';
-import { Redactor } from '../config/env.js';
+import { Redactor, substitute } from '../config/env.js';
 import { EventBus } from '../exec/event-bus.js';
 import type { Hook } from '../exec/events.js';
 import { execute } from '../exec/executor.js';
@@ -25,7 +25,7 @@ import { Tracker } from '../tracker/tracker.js';
 import { runPipeline, type RunOptions, type RunResult } from '../run.js';
 import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
 import { exportConfig } from './export-config.js';
-import { upsertStep } from './magic-steps.js';
+import { MagicUsageError, upsertStep } from './magic-steps.js';
 import type { StepFields } from './step-fields.js';
 export type { StepFields };
 import { readSqlStructure, type SqlStructure, type SqlSyntaxError } from '../sql/structure.js';
@@ -76,6 +76,8 @@ export class NotebookSession {
   #bus: EventBus | undefined;
   readonly #hooks: readonly Hook[];
   readonly #store: RunStore | undefined;
+  /** `${var:…}` values set in the notebook (%set): steps keep the reference, runs use the value. */
+  readonly #vars = new Map<string, string>();
 
   private constructor(baseDir: string, engine: DuckDBEngine, tmpDir: string, options: NotebookSessionOptions) {
     this.baseDir = baseDir;
@@ -120,7 +122,20 @@ export class NotebookSession {
 
   #validate(fields: StepFields[]) {
     const raw: RawStep[] = fields.map((f) => ({ fields: f, origin: { file: 'notebook', row: `step '${f.name}'` } }));
-    return validatePipeline({ name: 'notebook', file: path.join(this.baseDir, 'notebook.json'), steps: raw });
+    return validatePipeline({ name: 'notebook', file: path.join(this.baseDir, 'notebook.json'), steps: raw }, { vars: this.vars(), profile: 'notebook' });
+  }
+
+  /** Sets `${var:name}` for the steps defined from now on and for runs; defined steps keep the reference. */
+  setVar(name: string, value: string): void {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new MagicUsageError(`'${name}' is not a variable name`, 'a name is letters, digits and _, e.g. %set data_root data/sample');
+    this.#vars.set(name, value);
+    // Every step is validated again with the new value when the pipeline is next asked for.
+    this.#pipeline = undefined;
+  }
+
+  /** The notebook's variables. */
+  vars(): Record<string, string> {
+    return Object.fromEntries(this.#vars);
   }
 
   /**
@@ -165,7 +180,8 @@ export class NotebookSession {
   async parseSql(sql: string): Promise<SqlStructure | SqlSyntaxError> {
     const session = await this.#engine.session();
     try {
-      return await readSqlStructure((q) => session.query(q), sql);
+      // The SQL as it will run: ${var:…} is a value, not SQL DuckDB could parse.
+      return await readSqlStructure((q) => session.query(q), substitute(sql, { vars: this.vars() }).value);
     } finally {
       session.close();
     }
@@ -237,8 +253,8 @@ export class NotebookSession {
   }
 
   /** Writes the recorded pipeline as a JSON config; returns the file's absolute path. */
-  async export(file: string, name = path.basename(file).replace(/\.[^.]+$/, '')): Promise<string> {
-    return exportConfig(file, name, this.definitions(), this.baseDir);
+  async export(file: string, name = path.basename(file).replace(/\.[^.]+$/, ''), options: { parameterize?: boolean } = {}): Promise<string> {
+    return exportConfig(file, name, this.definitions(), this.baseDir, { vars: this.vars(), ...options });
   }
 
   /** Stops what is running (a step or a run). */

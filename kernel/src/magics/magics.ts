@@ -164,12 +164,39 @@ const MAGICS: Record<string, MagicSpec> = {
       return renderSummary(result);
     },
   },
+  set: {
+    kind: 'line', positionals: -1,
+    usage: '%set <name> <value>   (then ${var:name} in any cell; %export keeps the reference)',
+    summary: 'set a variable that steps use as ${var:name}',
+    async run(ctx, { positionals: [name, ...rest] }) {
+      if (!name || rest.length === 0) throw new MagicError('set', 'missing argument', 'usage: %set <name> <value>, e.g. %set data_root data/sample');
+      const value = rest.join(' ');
+      ctx.session.setVar(name, value);
+      return text(`${name} = ${value}`);
+    },
+  },
+  vars: {
+    kind: 'line', positionals: 0,
+    usage: '%vars',
+    summary: 'list the variables set with %set, and the steps that use each',
+    async run(ctx) {
+      const vars = Object.entries(ctx.session.vars());
+      if (vars.length === 0) return text('no variables yet: %set <name> <value>, then ${var:name} in a cell');
+      const defs = ctx.session.definitions();
+      const rows = vars.map(([name, value]) => ({
+        name, value,
+        used_by: defs.filter((d) => JSON.stringify([d.value, d.params]).includes(`\${var:${name}`)).map((d) => d.name).join(', '),
+      }));
+      return previewBundle({ key: 'variables', rows: rows.length, schema: ['name', 'value', 'used_by'].map((n) => ({ name: n, type: '' })), sample: rows, noun: 'variable' });
+    },
+  },
   export: {
     kind: 'line', positionals: 1,
-    usage: '%export <path.json>',
-    summary: 'write the recorded pipeline as a config that `odibi run` executes',
-    async run(ctx, { positionals: [file] }) {
-      const target = await ctx.session.export(file);
+    usage: '%export <path.json> [--parameterize]',
+    summary: 'write the recorded pipeline as a config that `odibi run` executes (--parameterize: input and output folders become data_root and out_root)',
+    options: { parameterize: { type: 'boolean' } },
+    async run(ctx, { positionals: [file], values }) {
+      const target = await ctx.session.export(file, undefined, { parameterize: !!values.parameterize });
       // Relative to the notebook's folder: the notebook (and its saved output) stays portable.
       const rel = path.relative(ctx.session.baseDir, target) || target;
       return text(`wrote ${rel}: run it with  odibi run ${rel}  (from the notebook's folder)`);

@@ -4,9 +4,9 @@ import { convertNotebook } from '../../interactive/convert-notebook.js';
 import { EXIT, reportError } from '../errors.js';
 import { painter } from '../format.js';
 
-export async function convertCommand(notebook: string, o: { output?: string; strict?: boolean }): Promise<number> {
+export async function convertCommand(notebook: string, o: { output?: string; strict?: boolean; parameterize?: boolean }): Promise<number> {
   try {
-    const r = await convertNotebook(notebook, { output: o.output, strict: o.strict });
+    const r = await convertNotebook(notebook, { output: o.output, strict: o.strict, parameterize: o.parameterize });
     const p = painter(process.stderr);
     for (const w of r.warnings) process.stderr.write(`${p('yellow', 'warning:')} ${w}\n`);
     const relative = path.relative(process.cwd(), r.file);
