@@ -7,7 +7,7 @@ const CORE = [
   ['shared', 'errors\\.ts'],
   ['config'],
   ['graph', 'sql', 'engine', 'storage', 'state'],
-  ['load', 'exec'],
+  ['load', 'exec', 'quality'],
   ['steps', 'tracker', 'render'],
   ['checkpoint', 'check', 'distributed'],
   ['run\\.ts'],

@@ -20,6 +20,7 @@ import type { Hook } from './exec/events.js';
 import { execute, type RunSummary, type StepRunner } from './exec/executor.js';
 import { createPlan, type Plan, type PlanOptions } from './graph/plan.js';
 import { planFusion, type Fusion } from './graph/fusion.js';
+import type { CheckResult } from './exec/events.js';
 import { DuckDBStepRunner } from './steps/duckdb-runner.js';
 import { objectOutputFolders, outputFolders } from './steps/output-folders.js';
 import { sweepStaging } from './engine/staging.js';
@@ -172,14 +173,15 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
     : undefined;
   const fusion = fusionFor(plan, options);
   const log = (step: string, message: string) => bus.emit({ type: 'step_log', step, message });
+  const onCheck = (step: string, check: CheckResult) => bus.emit({ type: 'step_check', step, check });
   let runner: StepRunner & { close(): Promise<void> };
   if (engine) {
-    const local = new DuckDBStepRunner({ pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion, objectCacheDir, log });
+    const local = new DuckDBStepRunner({ pipeline, engine, runId, tmpDir, sampleRows: options.sampleRows, batch: options.batch, cache: checkpoints, fusion, objectCacheDir, log, onCheck });
     local.prepare(plan);
     runner = local;
   } else {
     const note = (message: string) => bus.emit({ type: 'run_log', level: 'info', message });
-    runner = await openDistributedRunner(plan, state, { ...options, runId, objectCacheDir, tmpDir, log, note, checkpointer: checkpoints, fingerprints: prints, fusion }).catch(async (err: unknown) => {
+    runner = await openDistributedRunner(plan, state, { ...options, runId, objectCacheDir, tmpDir, log, onCheck, note, checkpointer: checkpoints, fingerprints: prints, fusion }).catch(async (err: unknown) => {
       await rm(tmpDir, { recursive: true, force: true });
       throw err;
     });
@@ -205,7 +207,7 @@ export async function runPipeline(config: string | Pipeline, options: RunOptions
 
 /** The coordinator's runner for `--executor bullmq` (loaded only then: BullMQ and Redis clients). */
 async function openDistributedRunner(plan: Plan, state: StateDir, o: RunOptions & {
-  runId: string; objectCacheDir: string; tmpDir: string; log: (step: string, message: string) => void; note: (message: string) => void; checkpointer?: Checkpointer; fingerprints?: ReadonlyMap<string, string>; fusion: Fusion;
+  runId: string; objectCacheDir: string; tmpDir: string; log: (step: string, message: string) => void; onCheck: (step: string, check: CheckResult) => void; note: (message: string) => void; checkpointer?: Checkpointer; fingerprints?: ReadonlyMap<string, string>; fusion: Fusion;
 }): Promise<StepRunner & { close(): Promise<void> }> {
   const { pipeline } = plan;
   const [{ BullmqStepRunner }, { Exchange }, { redisUrlOf }, { probePartitions }] = await Promise.all([
@@ -217,7 +219,7 @@ async function openDistributedRunner(plan: Plan, state: StateDir, o: RunOptions 
   const partitions = await probePartitions(plan, { note: o.note, streamed: new Set(Object.keys(o.batch?.inputs ?? {})) });
   return BullmqStepRunner.open({
     redis, queue: o.queue, pipeline, partitions, project: o.project, runId: o.runId, exchange, scratch: o.tmpDir, sampleRows: o.sampleRows, fusion: o.fusion,
-    ...(o.batch ? { batch: o.batch } : {}), log: o.log, note: o.note,
+    ...(o.batch ? { batch: o.batch } : {}), log: o.log, onCheck: o.onCheck, note: o.note,
     ...(o.checkpointer && o.fingerprints ? { checkpoints: { checkpointer: o.checkpointer, fingerprints: o.fingerprints, stateDir: state.location } } : {}),
   });
 }

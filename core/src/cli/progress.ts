@@ -14,6 +14,8 @@ export class Progress {
   readonly #paint: ReturnType<typeof painter>;
   readonly #live: boolean;
   readonly #running = new Map<string, { layer: string; since: number; attempt: number }>();
+  /** Data checks of each step so far: passed, and warnings. */
+  readonly #checks = new Map<string, { passed: number; warned: number }>();
   #nameWidth = 12;
   #frame = 0;
   #timer?: NodeJS.Timeout;
@@ -39,6 +41,7 @@ export class Progress {
         return;
       case 'step_start':
         this.#running.set(e.step, { layer: e.layer, since: Date.now(), attempt: e.attempt });
+        this.#checks.delete(e.step);
         this.#render();
         return;
       case 'step_success':
@@ -47,8 +50,19 @@ export class Progress {
           this.#print(`${p('cyan', '↺')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.writes.length || !e.outputs.length ? 'already written' : `${count(e.rowsOut ?? 0)} rows`, 26)} ${p('dim', `restored from the checkpoint of run ${e.restoredFrom}`)}`);
           return;
         }
-        this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.layer === 'connect' ? 'connected' : rowsSummary(e.rowsIn, e.rowsOut, e.outputs), 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}`);
+        this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.layer === 'connect' ? 'connected' : rowsSummary(e.rowsIn, e.rowsOut, e.outputs), 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}${this.#checkSummary(e.step)}`);
         return;
+      case 'step_check': {
+        const c = this.#checks.get(e.step) ?? { passed: 0, warned: 0 };
+        this.#checks.set(e.step, c);
+        if (e.check.passed) c.passed++;
+        else if (e.check.severity === 'warn') {
+          c.warned++;
+          this.#print(p('yellow', `  ⚠ ${e.step}: check ${e.check.name}: ${e.check.message}`));
+        }
+        // A failed error check fails the step: its error says which check and shows the rows.
+        return;
+      }
       case 'step_retry':
         this.#print(`${p('yellow', '↻')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${p('yellow', `attempt ${e.attempt} failed, retrying in ${duration(e.delayMs)}: ${firstLine(e.error.message)}`)}`);
         return;
@@ -80,6 +94,13 @@ export class Progress {
       }
     }
   };
+
+  #checkSummary(step: string): string {
+    const c = this.#checks.get(step);
+    if (!c) return '';
+    const parts = [c.passed ? `${plural(c.passed, 'check')} passed` : '', c.warned ? `${plural(c.warned, 'warning')}` : ''].filter(Boolean);
+    return ` ${this.#paint(c.warned ? 'yellow' : 'dim', `· ${parts.join(', ')}`)}`;
+  }
 
   #print(line: string): void {
     if (this.#log) {

@@ -46,6 +46,8 @@ const COMMON: Record<string, Check> = {
   retries: nonNegative,
   retry_delay_ms: nonNegative,
   timeout_ms: positive,
+  // Checked in full by config/checks.ts (every problem of every check).
+  checks: () => undefined,
   description: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
 };
 const FILE_READ = { format: oneOf(Object.keys(FORMAT_ALIASES)), options: object, headers: strings };

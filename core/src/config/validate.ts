@@ -9,6 +9,7 @@ import type { ConfigProblem } from '../errors.js';
 import { closest, suggest } from '../shared/suggest.js';
 import { substitute } from './env.js';
 import type { ConnectionSettings } from './profiles.js';
+import { checkInputs, parseChecks } from './checks.js';
 import { checkParams } from './params.js';
 import {
   ENGINE_ALIASES, LAYERS, STEP_TYPES, defaultType,
@@ -116,6 +117,18 @@ export function validateSteps(raw: RawPipeline, options: ValidateOptions = {}): 
     }
   }
 
+  // A relationships check reads another dataset: the step runs after the step that makes it.
+  const producerOf = new Map(enabled.flatMap((s) => Object.values(s.outputs).map((k) => [k, s.name] as const)));
+  enabled.forEach((s, i) => {
+    const extra: string[] = [];
+    for (const key of checkInputs(s)) {
+      const producer = producerOf.get(key);
+      if (producer === undefined) {
+        problems.push({ message: `a relationships check reads dataset '${key}', which no step produces`, step: s.name, file: s.origin.file, line: s.origin.line, row: s.origin.row, hint: suggest(key, [...producerOf.keys()], 'check "to"') || 'check "to": it names a dataset key' });
+      } else if (producer !== s.name && !s.dependsOn.includes(producer) && !Object.values(s.inputs).includes(key)) extra.push(producer);
+    }
+    if (extra.length) enabled[i] = { ...s, dependsOn: [...s.dependsOn, ...new Set(extra)] };
+  });
   const unique = [...new Map(enabled.map((s) => [s.name, s])).values()];
   const file = path.resolve(raw.file);
   return {
@@ -233,6 +246,10 @@ function toStep(
   }
   if (ok && type === 'function' && !/#[A-Za-z_$][\w$]*$/.test(value)) {
     push(`function value '${value}' must look like "module.ts#exportName"`, 'name the module (relative to the config file) and the exported function after #');
+    ok = false;
+  }
+  for (const problem of parseChecks(params.checks).problems) {
+    push(problem, 'a check is {"type": "not_null", "columns": ["id"]}; see the README\'s "Data checks"');
     ok = false;
   }
   if (ok) {

@@ -11,9 +11,10 @@ import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { Redis } from 'ioredis';
 import type { Pipeline } from '../config/model.js';
+import { checkInputs } from '../config/checks.js';
 import { OWN_PROCESS } from '../engine/staging.js';
 import { OdibiError, StepError, errorMessage } from '../errors.js';
-import type { DatasetInfo, ErrorInfo } from '../exec/events.js';
+import type { CheckResult, DatasetInfo, ErrorInfo } from '../exec/events.js';
 import { toErrorInfo, type StepResult, type StepRunner } from '../exec/executor.js';
 import type { Fusion } from '../graph/fusion.js';
 import type { PlannedStep } from '../graph/plan.js';
@@ -38,6 +39,8 @@ export interface BullmqRunnerOptions {
   sampleRows?: number;
   batch?: BatchContext;
   log: (step: string, message: string) => void;
+  /** A data check's result from a worker. */
+  onCheck?: (step: string, check: CheckResult) => void;
   /** A message about the run itself (a run_log event). */
   note: (message: string) => void;
   /** Datasets kept as views (graph/fusion.ts): their producers run inside their consumer's job. */
@@ -88,7 +91,10 @@ export class BullmqStepRunner implements StepRunner {
     events.on('progress', ({ jobId, data }) => {
       const step = this.#jobs.get(jobId);
       const message = (data as StepJobLog | undefined)?.log;
+      const check = (data as StepJobLog | undefined)?.check;
+      // A part job's progress names the chain step it is about.
       if (step && typeof message === 'string') o.log(step, message);
+      if (step && check) o.onCheck?.((data as { step?: string }).step ?? step, check);
     });
     // A Redis that stops answering ends its connections (see redis.ts): every waiting step fails with its name.
     for (const c of connections) {
@@ -148,7 +154,7 @@ export class BullmqStepRunner implements StepRunner {
       return { rowsIn: null, rowsOut: null, inputs: this.#inputsOf(planned), outputs, staged: [] };
     }
     const prelude = this.#preludeOf(planned);
-    const reads = [...new Set([...prelude.map((p) => p.step), step].flatMap((s) => Object.values(s.inputs)).filter((k) => !this.#isView(k)))];
+    const reads = [...new Set([...prelude.map((p) => p.step), step].flatMap((s) => [...Object.values(s.inputs), ...checkInputs(s)]).filter((k) => !this.#isView(k)))];
     const fused = Object.fromEntries(prelude.flatMap((p) => Object.values(p.step.outputs)).map((k) => [k, inlined.get(k)!]));
     const parts = Object.fromEntries(reads.filter((k) => this.#partsOf.has(k)).map((k) => [k, this.#partsOf.get(k)!]));
     const ckpt = this.#o.checkpoints;

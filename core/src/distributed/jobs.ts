@@ -5,7 +5,7 @@
  * described, and the coordinator commits them).
  */
 import type { StagingOwner, Handoff } from '../engine/staging.js';
-import type { DatasetInfo, ErrorInfo, SchemaDiff } from '../exec/events.js';
+import type { CheckResult, DatasetInfo, ErrorInfo, SchemaDiff } from '../exec/events.js';
 import type { BatchContext, BatchInput } from '../steps/batch-input.js';
 
 export const DEFAULT_QUEUE = 'odibi';
@@ -83,7 +83,9 @@ export type StepJobResult =
 
 /** A step's progress message sent through the job (a step_log on the coordinator). */
 export interface StepJobLog {
-  log: string;
+  log?: string;
+  /** A data check's result (a step_check event on the coordinator). */
+  check?: CheckResult;
 }
 
 /**

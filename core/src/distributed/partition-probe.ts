@@ -7,6 +7,7 @@
  * another is DOUBLE everywhere).
  */
 import type { Pipeline, StepConfig } from '../config/model.js';
+import { checksOf } from '../config/checks.js';
 import { DuckDBEngine, type Session } from '../engine/duckdb-engine.js';
 import { namedArgs, str } from '../engine/sql.js';
 import { errorMessage } from '../errors.js';
@@ -39,6 +40,10 @@ export async function probePartitions(plan: Plan, o: { note: (message: string) =
       const whole = (why: string) => o.note(`${ingest.name} reads its input whole: ${why}`);
       if (o.streamed?.has(ingest.name)) {
         whole('a stream batch reads only its new input');
+        continue;
+      }
+      if (checksOf(ingest).length) {
+        whole('it has data checks, which judge all its rows');
         continue;
       }
       if (ingest.type !== 'config_op' || isUrl(ingest.value) || onObjectStore(pipeline, ingest)) {

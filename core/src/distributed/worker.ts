@@ -110,6 +110,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
         const runner = new DuckDBStepRunner({
           pipeline, engine, runId: job.runId, tmpDir, sampleRows: job.sampleRows, cache, exports, objectCacheDir, stagingOwner: job.owner, batch: job.batch, fusion,
           log: (step, message) => currentJobs.get(`${job.runId}/${step}`)?.updateProgress({ log: message }).catch(() => undefined),
+          onCheck: (step, check) => currentJobs.get(`${job.runId}/${step}`)?.updateProgress({ check, step }).catch(() => undefined),
         });
         return { pipeline, engine, runner, tmpDir, loaded, checkpoints, fusion, usedAt: Date.now(), jobs: 0 };
       })();

@@ -213,6 +213,16 @@ export class Session {
     return readResult(await this.#withInputs(selectSql, inputs, (body) => this.conn.run(`CREATE OR REPLACE TABLE ${t} AS SELECT * FROM (${body}) LIMIT 0;\nSELECT * FROM ${t} LIMIT 0`))).schema;
   }
 
+  /** Rows of a query with `inputs` bound as `materialize` binds them (a data check's). */
+  async queryWith(selectSql: string, inputs: Readonly<Record<string, string>> = {}): Promise<Record<string, unknown>[]> {
+    return this.#withInputs(selectSql, inputs, async (body) => readResult(await this.conn.run(body)).rows);
+  }
+
+  /** The first `n` rows of a query, JSON-safe (as a tracker sample), inputs bound as `materialize` binds them. */
+  async sampleOf(selectSql: string, inputs: Readonly<Record<string, string>>, n: number): Promise<Record<string, unknown>[]> {
+    return this.#withInputs(selectSql, inputs, async (body) => snapshotOf(await this.conn.run(`SELECT * FROM (${body}) LIMIT ${Math.max(0, Math.floor(n))}`)).sample);
+  }
+
   /**
    * The operators of DuckDB's physical plan for a query (inputs bound as `materialize` binds them),
    * depth first, with the optimizer off: the plan then follows the query as written, rather than

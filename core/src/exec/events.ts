@@ -138,9 +138,29 @@ export interface RunEndEvent extends EventBase {
   error?: ErrorInfo;
 }
 
+/** One data check of a step (`params.checks`), as it ran. */
+export interface CheckResult {
+  name: string;
+  type: 'not_null' | 'unique' | 'accepted_values' | 'row_count' | 'relationships' | 'freshness' | 'sql';
+  severity: 'error' | 'warn';
+  passed: boolean;
+  /** Rows that fail it (for row_count and freshness: 1 when failed). */
+  failing: number;
+  /** What was found, in words (`3 rows have NULL device_id`). */
+  message: string;
+  /** Up to 5 failing rows, JSON-safe. */
+  sample?: Record<string, unknown>[];
+}
+/** A data check ran on a step's data (before the step ends: an error check that fails fails it). */
+export interface StepCheckEvent extends EventBase {
+  type: 'step_check';
+  step: string;
+  check: CheckResult;
+}
+
 export type RunEvent =
   | RunStartEvent | StepStartEvent | StepRetryEvent | StepSuccessEvent | StepErrorEvent
-  | StepSkippedEvent | StepLogEvent | RunLogEvent | HookErrorEvent | RunEndEvent;
+  | StepSkippedEvent | StepLogEvent | StepCheckEvent | RunLogEvent | HookErrorEvent | RunEndEvent;
 export type RunEventType = RunEvent['type'];
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
 

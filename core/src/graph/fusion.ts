@@ -9,6 +9,7 @@
  * decision is data: the runner creates views for the keys listed, and `odibi run --explain` shows it.
  */
 import type { StepConfig } from '../config/model.js';
+import { checkInputs, checksOf } from '../config/checks.js';
 import { isUrl } from '../shared/url.js';
 import type { Plan } from './plan.js';
 
@@ -70,7 +71,8 @@ export function planFusion(plan: Plan, options: FusionOptions = {}): Fusion {
   // Every read of every dataset by a step of the plan (one step reading a key twice counts twice).
   const readers = new Map<string, string[]>();
   for (const { step } of plan.steps) {
-    for (const key of Object.values(step.inputs)) (readers.get(key) ?? readers.set(key, []).get(key)!).push(step.name);
+    // A relationships check reads its `to` dataset too.
+    for (const key of [...Object.values(step.inputs), ...checkInputs(step)]) (readers.get(key) ?? readers.set(key, []).get(key)!).push(step.name);
   }
   const byName = new Map(plan.steps.map((p) => [p.step.name, p.step]));
   const inlined = new Map<string, InlinedDataset>();
@@ -88,6 +90,7 @@ export function planFusion(plan: Plan, options: FusionOptions = {}): Fusion {
       else if (!producesView(step)) table(step.type === 'function' ? 'made by a function step' : 'made by a connection, an API or a download, not a query DuckDB can inline');
       else if (reads.length === 0) table('no step of this run reads it: kept as a result');
       else if (reads.length > 1) table(`read by ${reads.length} steps`);
+      else if (checksOf(step).length) table(`${step.name} has data checks, which read it`)
       else if (OWN_POLICY.some((p) => step.params[p] !== undefined)) table(`${step.name} sets its own ${OWN_POLICY.filter((p) => step.params[p] !== undefined).join(', ')}, which only a step of its own keeps`);
       else if (!readsThroughSql(consumer!)) table(`read by ${consumer!.name}, ${consumer!.type === 'function' ? 'a function step' : consumer!.layer === 'store' || consumer!.layer === 'publish' ? 'a sink' : 'a step on another connection'}, which needs a table`);
       else if (d > MAX_INLINE_DEPTH) table(`${MAX_INLINE_DEPTH} views in a row: stored to keep queries small`);

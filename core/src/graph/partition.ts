@@ -10,6 +10,7 @@
  * this planning as a function, called on each next step in chain order.
  */
 import type { StepConfig } from '../config/model.js';
+import { checksOf } from '../config/checks.js';
 import type { Plan } from './plan.js';
 
 export interface PartitionChain {
@@ -59,6 +60,10 @@ export async function partitionChain(plan: Plan, ingest: StepConfig, rowWise: Ro
     const next = reads[0];
     if (next.layer !== 'transform' || next.type !== 'sql' || typeof next.params.connection === 'string') {
       stop = `${next.name} is ${next.layer === 'store' || next.layer === 'publish' ? 'a sink' : next.type === 'function' ? 'a function step' : 'not SQL on DuckDB'}`;
+      break;
+    }
+    if (checksOf(next).length) {
+      stop = `${next.name} has data checks, which judge all its rows`;
       break;
     }
     if (Object.keys(next.inputs).length !== 1) {

@@ -92,6 +92,7 @@ export class NotebookSession {
     this.#runner = new DuckDBStepRunner({
       pipeline, engine, runId: 'notebook', tmpDir, sampleRows: PREVIEW_ROWS, objectCacheDir: path.join(state.cacheDir, 'objects'),
       log: (step, message) => this.#bus?.emit({ type: 'step_log', step, message }),
+      onCheck: (step, check) => this.#bus?.emit({ type: 'step_check', step, check }),
     });
   }
 

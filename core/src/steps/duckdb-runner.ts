@@ -9,6 +9,8 @@ import { explainSqlError } from '../sql/errors.js';
 import { OdibiError, StepError } from '../errors.js';
 import type { Connection } from '../engine/connections.js';
 import type { DuckDBEngine, Session } from '../engine/duckdb-engine.js';
+import { checksOf } from '../config/checks.js';
+import { CheckFailedError, runChecks, type CheckResult } from '../quality/run-checks.js';
 import { stageFile, type StagedAction, type StagingOwner } from '../engine/staging.js';
 import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
@@ -41,6 +43,8 @@ export interface RunnerOptions {
   stagingOwner?: StagingOwner;
   /** Outputs that leave this engine (a worker's, for other workers). */
   exports?: OutputExport;
+  /** Each data check's result, as it comes (a check_result event). */
+  onCheck?: (step: string, result: CheckResult) => void;
 }
 
 /**
@@ -135,6 +139,15 @@ export class DuckDBStepRunner implements StepRunner {
         const info = await this.#measure(session, alias, key);
         this.#datasets.set(key, info);
         outputs.push(info);
+      }
+      // Data checks, on the step's output (a sink's: what it writes), before anything reads it or any commit.
+      const checks = restoredFrom ? [] : checksOf(step);
+      const checked = Object.values(step.outputs)[0] ?? Object.values(step.inputs)[0];
+      if (checks.length && checked !== undefined) {
+        const results = await runChecks(session, checked, checks);
+        for (const r of results) this.#o.onCheck?.(step.name, r);
+        const failed = results.filter((r) => !r.passed && r.severity === 'error');
+        if (failed.length) throw new CheckFailedError(step.name, failed);
       }
       const rowsIn = sumRows(inputs);
       const rowsOut = outputs.length ? sumRows(outputs) : (handled.rowsWritten ?? 0);

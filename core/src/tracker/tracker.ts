@@ -77,6 +77,14 @@ export class Tracker {
       case 'step_log':
         step!.logs.push(e.message);
         return;
+      case 'step_check': {
+        // A retry runs the checks again: the latest result of each is kept.
+        const checks = (step!.checks ??= []);
+        const at = checks.findIndex((c) => c.name === e.check.name);
+        if (at >= 0) checks[at] = e.check;
+        else checks.push(e.check);
+        return;
+      }
       case 'run_log':
         (r.logs ??= []).push({ level: e.level, message: e.message });
         return;

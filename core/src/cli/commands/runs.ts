@@ -71,6 +71,11 @@ export async function runsShowCommand(id: string, o: RunsOptions): Promise<numbe
       if (s.rowsIn !== undefined) out.push(`  rows ${rowsSummary(s.rowsIn, s.rowsOut ?? null, s.outputs ?? [])}`);
       if (s.error) out.push(p('red', `  error: ${s.error.message}`) + (s.error.hint ? p('dim', `\n  hint: ${s.error.hint}`) : ''));
       if (s.skipDetail) out.push(p('dim', `  ${s.skipDetail}`));
+      for (const c of s.checks ?? []) {
+        const mark = c.passed ? p('green', '✔') : c.severity === 'warn' ? p('yellow', '⚠') : p('red', '✖');
+        out.push(`  ${mark} check ${c.name}${c.severity === 'warn' ? p('dim', ' (warn)') : ''}: ${c.passed ? p('dim', c.message) : c.message}`);
+        for (const row of c.sample ?? []) out.push(p('dim', `      ${JSON.stringify(row)}`));
+      }
       if (s.schema?.length) out.push(`  schema: ${s.schema.map((c) => `${c.name} ${p('dim', c.type)}`).join(', ')}`);
       const d = s.schemaDiff;
       if (d && (d.added.length || d.removed.length || d.changed.length)) {
