@@ -3,11 +3,12 @@
  * errors and as warnings; a failed error check fails its step and leaves every output of the run
  * untouched; results in the run record, `odibi runs show` and the progress lines.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { events, odibi } from '../helpers/cli.js';
 import { tempDir, writePipeline } from '../helpers/project.js';
+import { query } from '../helpers/duckdb.js';
 
 const READINGS = 'device_id,status,temp,ts\nd1,ok,20.5,2026-11-30 10:00:00\nd2,ok,21.0,2026-11-30 11:00:00\nd3,hot,30.1,2026-11-30 12:00:00\n';
 const BAD = 'device_id,status,temp,ts\nd1,ok,20.5,2026-11-30 10:00:00\n,ok,21.0,2026-11-30 11:00:00\nd1,weird,30.1,2026-11-30 12:00:00\nd9,ok,-300,2020-01-01 00:00:00\n';
@@ -99,6 +100,24 @@ describe('data checks', () => {
     const human = await odibi(['run', 'pipeline.json'], { cwd: dir });
     expect(human.stdout).toMatch(/⚠ clean: check not_null\(device_id\): 1 row has NULL device_id/);
     expect(human.stdout).toMatch(/✔ clean .*· 1 check passed, 6 warnings/);
+  }, 60_000);
+
+  it('odibi check runs them against what the sinks wrote, without running the pipeline', async () => {
+    const dir = await project(READINGS, 'error');
+    expect((await odibi(['run', 'pipeline.json'], { cwd: dir })).code).toBe(0);
+    const ok = await odibi(['check', 'pipeline.json'], { cwd: dir });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/✔ clean \(clean\)\n\s+✔ not_null\(device_id\): passed/);
+    expect(ok.stdout).toMatch(/all checks passed/);
+    // The stored output goes bad behind the pipeline's back: check says so, and runs nothing.
+    await query(`COPY (SELECT * FROM read_csv('${path.join(dir, 'data/readings.csv')}') UNION ALL SELECT 'd1', 'ok', 1.0, TIMESTAMP '2026-11-30 00:00:00') TO '${path.join(dir, 'out/clean.parquet')}' (FORMAT parquet)`);
+    const bad = await odibi(['check', 'pipeline.json', '--json'], { cwd: dir });
+    expect(bad.code).toBe(1);
+    const results = byName(events(bad.stdout));
+    expect(results['unique(device_id)']).toMatchObject({ passed: false, failing: 2 });
+    expect(results['row_count(1..3)']).toMatchObject({ passed: false, message: '4 rows, expected at most 3' });
+    // No run was made: the one record is the first run's.
+    expect(await readdir(path.join(dir, '.odibi/runs'))).toHaveLength(1);
   }, 60_000);
 
   it('refuses malformed checks at validate, naming the step and the check', async () => {

@@ -89,6 +89,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'machine-readable result')
     .action(async (config, o) => setExit(await (await import('./commands/validate.js')).validateCommand(config, o)));
 
+  withSettings(program.command('check'))
+    .description('run the data checks (params.checks) against what the pipeline\'s sinks already wrote, without running it (as `dbt test`)')
+    .argument('<config>', 'pipeline config: .json, .csv, .db/.sqlite/.sqlite3')
+    .option('--only <selector>', 'check only these steps (same syntax as `odibi run --only`)', collect)
+    .option('--project <name>', 'rows of this project only (CSV/SQLite configs)')
+    .option('--json', 'one JSON event per check')
+    .action(async (config, o) => setExit(await (await import('./commands/check.js')).checkCommand(config, o)));
+
   withSettings(program.command('dag'))
     .description('draw the pipeline DAG')
     .argument('<config>')
