@@ -67,6 +67,7 @@ export { parseMagic, splitArgs } from './interactive/magic-parse.js';
 export type { MagicCall } from './interactive/magic-parse.js';
 export { datasetDeclarations, type DatasetSchema } from './interactive/dataset-types.js';
 export { declareStep, stepFromMagic, upsertStep, MagicUsageError, STEP_MAGICS } from './interactive/magic-steps.js';
+export { checkFromMagic, CHECK_USAGE } from './interactive/magic-check.js';
 export { readSqlStructure, type SqlStructure, type SqlSyntaxError, type TableRef } from './sql/structure.js';
 export type { MagicStep } from './interactive/magic-steps.js';
 export { identifier, writeFunctionModule } from './interactive/function-module.js';

@@ -11,6 +11,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import { validatePipeline } from '../load/pipeline.js';
 import { substitute } from '../config/env.js';
 import { toConfig } from './export-config.js';
+import { checkFromMagic, withCheck } from './magic-check.js';
 import { functionSource, identifier } from './function-module.js';
 import { parseMagic } from './magic-parse.js';
 import { declareStep, MagicUsageError, STEP_MAGICS, upsertStep } from './magic-steps.js';
@@ -71,6 +72,18 @@ export async function convertNotebook(notebook: string, options: ConvertOptions 
       const call = parseMagic(source);
       if (call?.name === 'set' && call.args.length >= 2 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(call.args[0])) {
         vars[call.args[0]] = call.args.slice(1).join(' ');
+        continue;
+      }
+      if (call?.name === 'check') {
+        try {
+          const { key, check } = checkFromMagic(call);
+          const producer = [...steps.values()].find((f) => Object.values((f.outputs ?? {}) as Record<string, string>).includes(key));
+          if (producer) steps.set(producer.name, withCheck(producer, check));
+          else warnings.push(`cell ${i + 1}: left out, %check names dataset '${key}', which no earlier cell makes`);
+        } catch (err) {
+          if (err instanceof MagicUsageError) warnings.push(`cell ${i + 1}: left out, ${err.message}`);
+          else throw err;
+        }
         continue;
       }
       if (!call || !(call.name in STEP_MAGICS)) continue;

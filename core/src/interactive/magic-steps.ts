@@ -24,7 +24,7 @@ interface StepMagic {
 
 export const STEP_MAGICS: Readonly<Record<string, StepMagic>> = {
   ingest: { kind: 'line', positionals: 2, usage: '%ingest <key> <path> [--format csv|parquet|json] [--name STEP]', options: { format: { type: 'string' }, name: { type: 'string' } } },
-  sql: { kind: 'cell', positionals: 1, usage: '%%sql <key> [--name STEP] [--template]', options: { name: { type: 'string' }, template: { type: 'boolean' } } },
+  sql: { kind: 'cell', positionals: 1, usage: '%%sql <key> [--name STEP] [--template] [--checks JSON]', options: { name: { type: 'string' }, template: { type: 'boolean' }, checks: { type: 'string' } } },
   ts: { kind: 'cell', positionals: 1, usage: '%%ts <key> --inputs a,b [--name STEP]', options: { inputs: { type: 'string' }, name: { type: 'string' } } },
   store: { kind: 'line', positionals: 2, usage: '%store <key> <path> [--format parquet|csv|json] [--mode overwrite|append]', options: { format: { type: 'string' }, mode: { type: 'string' } } },
   publish: { kind: 'line', positionals: 2, usage: '%publish <key> <target>', options: {} },
@@ -67,7 +67,15 @@ export function stepFromMagic(call: MagicCall, knownKeys: readonly string[], sql
     case 'sql': {
       if (!call.body.trim()) throw new MagicUsageError('sql', 'the cell has no SQL', 'write the query on the lines after %%sql <key>');
       const inputs = sqlInputs(a, knownKeys, sql);
-      return { fields: { layer: 'transform', type: 'sql', name: name(a), value: call.body, inputs: Object.fromEntries(inputs.map((k) => [k, k])), outputs: { data: a } }, inputs, template: v.template === true };
+      let checks: unknown;
+      if (typeof v.checks === 'string') {
+        try {
+          checks = JSON.parse(v.checks);
+        } catch (err) {
+          throw new MagicUsageError('sql', `--checks is not JSON: ${(err as Error).message}`, `write a JSON list, e.g. --checks '[{"type": "not_null", "columns": ["id"]}]'`);
+        }
+      }
+      return { fields: { layer: 'transform', type: 'sql', name: name(a), value: call.body, ...(checks === undefined ? {} : { params: { checks } }), inputs: Object.fromEntries(inputs.map((k) => [k, k])), outputs: { data: a } }, inputs, template: v.template === true };
     }
     case 'ts': {
       if (!call.body.trim()) throw new MagicUsageError('ts', 'the cell has no function body', 'write statements ending in `return rows` on the lines after %%ts <key> --inputs ...');

@@ -26,6 +26,10 @@ import { runPipeline, type RunOptions, type RunResult } from '../run.js';
 import { DuckDBStepRunner } from '../steps/duckdb-runner.js';
 import { exportConfig } from './export-config.js';
 import { MagicUsageError, upsertStep } from './magic-steps.js';
+import { withCheck } from './magic-check.js';
+import type { CheckSpec } from '../config/checks.js';
+import { runChecks, type CheckResult } from '../quality/run-checks.js';
+import { suggest } from '../shared/suggest.js';
 import type { StepFields } from './step-fields.js';
 export type { StepFields };
 import { readSqlStructure, type SqlStructure, type SqlSyntaxError } from '../sql/structure.js';
@@ -175,6 +179,33 @@ export class NotebookSession {
       this.#running = undefined;
       this.#bus = undefined;
     }
+  }
+
+  /**
+   * Adds a data check to the step that makes dataset `key` (replacing one of the same name) and
+   * runs it now on the dataset as it is. The check is kept whether it passes or not: `%run` and
+   * the exported config run it with the step from then on.
+   */
+  async addCheck(key: string, check: CheckSpec): Promise<CheckResult> {
+    const producer = [...this.#steps.values()].find((f) => Object.values((f.outputs ?? {}) as Record<string, string>).includes(key));
+    if (!producer) {
+      const known = this.keys();
+      throw new MagicUsageError('check', `no step makes dataset '${key}'`, known.length ? suggest(key, known, `defined datasets: ${known.join(', ')}`) : 'define it first, e.g. %ingest readings data/readings.csv');
+    }
+    const next = new Map(this.#steps);
+    next.set(producer.name, withCheck(producer, check));
+    const { pipeline } = this.#validate([...next.values()]);
+    const session = await this.#engine.session();
+    let result: CheckResult;
+    try {
+      [result] = await runChecks(session, key, [check]);
+    } finally {
+      session.close();
+    }
+    this.#steps.clear();
+    for (const [k, v] of next) this.#steps.set(k, v);
+    this.#pipeline = pipeline;
+    return result;
   }
 
   /** What a SQL statement reads, by DuckDB's own parser (see sql/structure.ts). */

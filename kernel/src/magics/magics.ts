@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { dagOf, declareStep, didYouMean, errorMessage, MagicUsageError, OdibiError, STEP_MAGICS, toMermaid, toSvg, writeFunctionModule, type MagicCall, type NotebookSession, type RunEvent, type StepState } from '@odibi/core';
+import { checkFromMagic, CHECK_USAGE, dagOf, declareStep, didYouMean, errorMessage, MagicUsageError, OdibiError, STEP_MAGICS, toMermaid, toSvg, writeFunctionModule, type CheckResult, type MagicCall, type NotebookSession, type RunEvent, type StepState } from '@odibi/core';
 import { previewBundle } from '../display/table.js';
 import type { MimeBundle, OutputSink } from '../protocol/handler.js';
 import { renderProgress, renderSummary } from '../display/run-progress.js';
@@ -67,7 +67,13 @@ function defineStep(name: string): MagicSpec['run'] {
     const fields = { ...ms.fields };
     if (ms.ts) fields.value = await writeFunctionModule(ctx.session.baseDir, fields.name, ms.inputs, ms.ts.body);
     // What the step logs (a function step's ctx.log) is an event; it goes to this cell's output.
-    const r = await ctx.session.define(fields, { hooks: [(e) => { if (e.type === 'step_log') ctx.sink.stream('stdout', `${e.step}: ${e.message}\n`); }] });
+    const r = await ctx.session.define(fields, {
+      hooks: [(e) => {
+        if (e.type === 'step_log') ctx.sink.stream('stdout', `${e.step}: ${e.message}\n`);
+        // The step's data checks, under the cell (a failed error check also fails the cell).
+        if (e.type === 'step_check') ctx.sink.stream(e.check.passed || e.check.severity === 'warn' ? 'stdout' : 'stderr', `${checkLine(e.check)}\n`);
+      }],
+    });
     const target = String(fields.value || (fields.params as Record<string, unknown> | undefined)?.url || '');
     const out = r.outputs[0];
     // A notebook step runs on its own, never fused: its output is a counted table.
@@ -164,6 +170,19 @@ const MAGICS: Record<string, MagicSpec> = {
       return renderSummary(result);
     },
   },
+  check: {
+    kind: 'line', positionals: -1,
+    usage: CHECK_USAGE,
+    summary: 'add a data check to the step that makes <key>, and run it now (%run and %export keep it)',
+    async run(ctx, _parsed, _body, call) {
+      const { key, check } = checkFromMagic(call);
+      const result = await ctx.session.addCheck(key, check);
+      if (!result.passed && result.severity === 'error') {
+        throw new MagicError('check', checkLine(result), 'the check is kept: fix the data (or the check), and re-run the cell that makes the dataset');
+      }
+      return text(checkLine(result));
+    },
+  },
   set: {
     kind: 'line', positionals: -1,
     usage: '%set <name> <value>   (then ${var:name} in any cell; %export keeps the reference)',
@@ -240,6 +259,12 @@ const MAGICS: Record<string, MagicSpec> = {
   },
 };
 
+/** One data check's result as a line (and its failing rows). */
+function checkLine(c: CheckResult): string {
+  const mark = c.passed ? '✔' : c.severity === 'warn' ? '⚠' : '✖';
+  return `${mark} check ${c.name}${c.severity === 'warn' ? ' (warn)' : ''}: ${c.message}${(c.sample ?? []).map((row) => `\n    ${JSON.stringify(row)}`).join('')}`;
+}
+
 /** `{{name}}` → the TypeScript variable's value, as text. */
 function fillTemplate(ctx: MagicContext, sql: string): string {
   return sql.replace(/\{\{\s*([A-Za-z_$][\w$]*)\s*\}\}/g, (_m, name: string) => {
@@ -296,7 +321,7 @@ export async function runMagic(ctx: MagicContext, call: MagicCall): Promise<Mime
     throw new MagicError(call.name, `${shown} is a ${spec.kind} magic`, `write it as ${spec.kind === 'cell' ? '%%' : '%'}${call.name}: ${spec.usage.split('\n')[0]}`);
   }
   // Step magics parse their own arguments in the core, shared with `odibi convert`.
-  const ownArgs = call.name in STEP_MAGICS || call.name === 'stream' || call.name === 'schedule';
+  const ownArgs = call.name in STEP_MAGICS || call.name === 'stream' || call.name === 'schedule' || call.name === 'check';
   const parsed = ownArgs ? { values: {}, positionals: [] } : parseMagicArgs(spec, call);
   try {
     return await spec.run(ctx, parsed, call.body, call);
