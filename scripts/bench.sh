@@ -11,6 +11,8 @@ node core/bench/startup.mjs
 echo
 node kernel/bench/run.mjs
 echo
+node core/bench/checks.mjs
+echo
 node core/bench/stream.mjs
 echo
 node core/bench/distributed.mjs
