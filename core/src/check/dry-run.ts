@@ -200,6 +200,9 @@ async function sniffFile(step: StepConfig, pipeline: Pipeline, session: Session,
     report.problem(glob ? `no file matches the input ${source}` : `input file not found: ${source}`, `paths are relative to the config folder ${pipeline.baseDir}`);
     return undefined;
   }
+  // Read against a schema, the columns are the schema's: a run reads nothing else (bad rows aside).
+  const schema = declaredSchema(step);
+  if (schema) return schema;
   const reader = readerFor(format);
   const readerOptions = (step.params.options ?? {}) as Record<string, unknown>;
   try {
@@ -219,12 +222,21 @@ async function sniffObjects(step: StepConfig, pipeline: Pipeline, session: Sessi
     report.problem(firstLine(err), (err as { hint?: string }).hint);
     return undefined;
   }
+  const schema = declaredSchema(step);
+  if (schema) return schema;
   try {
     return await session.describeSelect(readFilesSql(format, files, (step.params.options ?? {}) as Record<string, unknown>));
   } catch (err) {
     report.problem(`cannot read ${step.value} as ${format}: ${firstLine(err)}`, 'check params.format and params.options (DuckDB reader options)');
     return undefined;
   }
+}
+
+/** An ingest's params.schema as columns, with DuckDB's spelling of each type (so a typo is a problem here). */
+function declaredSchema(step: StepConfig): ColumnSchema[] | undefined {
+  const schema = step.params.schema;
+  if (!schema || typeof schema !== 'object') return undefined;
+  return Object.entries(schema as Record<string, string>).map(([name, type]) => ({ name, type: String(type).toUpperCase() }));
 }
 
 /** An object-store location (a connect step's, an output's folder) can be reached and listed. */

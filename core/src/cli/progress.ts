@@ -50,7 +50,7 @@ export class Progress {
           this.#print(`${p('cyan', '↺')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.writes.length || !e.outputs.length ? 'already written' : `${count(e.rowsOut ?? 0)} rows`, 26)} ${p('dim', `restored from the checkpoint of run ${e.restoredFrom}`)}`);
           return;
         }
-        this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.layer === 'connect' ? 'connected' : rowsSummary(e.rowsIn, e.rowsOut, e.outputs), 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}${this.#checkSummary(e.step)}`);
+        this.#print(`${p('green', '✔')} ${pad(e.step, this.#nameWidth)} ${p('dim', pad(e.layer, 9))} ${pad(e.layer === 'connect' ? 'connected' : rowsSummary(e.rowsIn, e.rowsOut, e.outputs), 26)} ${p('dim', duration(e.durationMs))}${e.attempt > 1 ? p('yellow', ` (attempt ${e.attempt})`) : ''}${e.badRows?.count ? p('yellow', ` · ${count(e.badRows.count)} bad row${e.badRows.count === 1 ? '' : 's'} ${e.badRows.policy === 'skip' ? 'skipped' : 'quarantined'}`) : ''}${this.#checkSummary(e.step)}`);
         return;
       case 'step_check': {
         const c = this.#checks.get(e.step) ?? { passed: 0, warned: 0 };

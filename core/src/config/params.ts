@@ -63,7 +63,7 @@ export function knownParams(layer: Layer, type: StepType): Record<string, Check>
       if (type === 'sql') return { ...COMMON, connection: string };
       if (type === 'api') return { ...COMMON, url: string, records_path: (v) => (typeof v === 'string' ? undefined : 'must be a string like "data.items"'), headers: strings };
       // params.stream has its own schema (stream/spec.ts); partition fans out on --executor bullmq (graph/partition.ts).
-      return { ...COMMON, ...FILE_READ, stream: object, connection: string, partition: oneOf(['files']), partition_size: positiveInt };
+      return { ...COMMON, ...FILE_READ, stream: object, connection: string, partition: oneOf(['files']), partition_size: positiveInt, schema: strings, on_bad_rows: oneOf(['fail', 'skip', 'quarantine']) };
     case 'transform':
       return { ...COMMON };
     case 'store':

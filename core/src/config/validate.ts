@@ -252,6 +252,15 @@ function toStep(
     push(problem, 'a check is {"type": "not_null", "columns": ["id"]}; see the README\'s "Data checks"');
     ok = false;
   }
+  if (ok && layer === 'ingest' && params.on_bad_rows !== undefined && params.schema === undefined) {
+    push('params.on_bad_rows needs params.schema: the types a row must fit', 'add "schema": {"column": "TYPE", …} (DuckDB types: BIGINT, DOUBLE, VARCHAR, TIMESTAMP…)');
+    ok = false;
+  }
+  const outputAliases = f.outputs && !Array.isArray(f.outputs) ? Object.keys(f.outputs) : [];
+  if (ok && layer === 'ingest' && params.on_bad_rows === 'quarantine' && !outputAliases.includes('rejects')) {
+    push('params.on_bad_rows "quarantine" puts bad rows in the output alias "rejects", which this step does not have', 'add it: "outputs": {"data": "…", "rejects": "<dataset key>"}');
+    ok = false;
+  }
   if (ok) {
     const checked = checkParams(layer as Layer, type as StepType, params);
     for (const p of checked.problems) push(p.message, p.hint);

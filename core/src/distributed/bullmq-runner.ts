@@ -172,7 +172,7 @@ export class BullmqStepRunner implements StepRunner {
     for (const out of r.outputs) this.#known.set(out.key, out);
     return {
       rowsIn: inputs.length ? inputs.reduce<number | null>((n, i) => (n === null || i.rows === null ? null : n + i.rows), 0) : r.rowsIn,
-      rowsOut: r.rowsOut, inputs, outputs: r.outputs, staged, worker: r.worker,
+      rowsOut: r.rowsOut, inputs, outputs: r.outputs, staged, worker: r.worker, ...(r.badRows ? { badRows: r.badRows } : {}),
       ...(r.outputs.length && inputs.length ? { schemaDiff: diffSchemas(inputs, r.outputs[0]) } : {}),
     };
   }

@@ -5,7 +5,7 @@
  * described, and the coordinator commits them).
  */
 import type { StagingOwner, Handoff } from '../engine/staging.js';
-import type { CheckResult, DatasetInfo, ErrorInfo, SchemaDiff } from '../exec/events.js';
+import type { BadRows, CheckResult, DatasetInfo, ErrorInfo, SchemaDiff } from '../exec/events.js';
 import type { BatchContext, BatchInput } from '../steps/batch-input.js';
 
 export const DEFAULT_QUEUE = 'odibi';
@@ -78,6 +78,7 @@ export type StepJobResult =
     handoff: Handoff[];
     /** A part job: what each step of its chain did (the ingest first). */
     chain?: PartStepResult[];
+    badRows?: BadRows;
   }
   | { ok: false; worker: string; error: ErrorInfo; /** A part job: the step that failed, after those in `chain` did their part. */ failedStep?: string; chain?: PartStepResult[] };
 

@@ -42,6 +42,10 @@ export async function probePartitions(plan: Plan, o: { note: (message: string) =
         whole('a stream batch reads only its new input');
         continue;
       }
+      if (ingest.params.schema !== undefined) {
+        whole('it reads against params.schema, counting bad rows once for all its files');
+        continue;
+      }
       if (checksOf(ingest).length) {
         whole('it has data checks, which judge all its rows');
         continue;

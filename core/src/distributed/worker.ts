@@ -270,7 +270,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
           return { ok: false, worker: id, error: { name: 'StepError', message: `step '${step.name}' writes to a connection's table, which a worker cannot hand to the coordinator`, hint: 'run this pipeline without --executor bullmq, or write files (local, s3://, az://) from its sinks' } };
         }
         log(`✓ ${data.step} (run ${data.runId}, attempt ${data.attempt}) in ${Date.now() - t0} ms`);
-        return { ok: true, worker: id, rowsIn: r.rowsIn, rowsOut: r.rowsOut, outputs: r.outputs, ...(r.schemaDiff ? { schemaDiff: r.schemaDiff } : {}), handoff: handoff as NonNullable<(typeof handoff)[number]>[] };
+        return { ok: true, worker: id, rowsIn: r.rowsIn, rowsOut: r.rowsOut, outputs: r.outputs, ...(r.schemaDiff ? { schemaDiff: r.schemaDiff } : {}), ...(r.badRows ? { badRows: r.badRows } : {}), handoff: handoff as NonNullable<(typeof handoff)[number]>[] };
       });
     } catch (err) {
       log(`✗ ${data.step} (run ${data.runId}, attempt ${data.attempt}): ${errorMessage(err).split('\n')[0]}`);

@@ -93,6 +93,13 @@ export interface StepSuccessEvent extends EventBase {
   restoredFrom?: string;
   /** The worker process that ran it (`--executor bullmq`). */
   worker?: string;
+  /** Input rows that did not parse (an ingest's params.on_bad_rows: skipped or quarantined). */
+  badRows?: BadRows;
+}
+/** What an ingest did with rows that did not parse. */
+export interface BadRows {
+  policy: 'skip' | 'quarantine';
+  count: number;
 }
 export interface StepErrorEvent extends EventBase {
   type: 'step_error';

@@ -7,7 +7,7 @@
 import { errorMessage, OdibiError, StepCancelledError, StepTimeoutError } from '../errors.js';
 import type { Plan, PlannedStep } from '../graph/plan.js';
 import { CommitFailure, OutputTransaction, type StagedAction } from '../engine/staging.js';
-import type { BatchRef, DatasetInfo, ErrorInfo, SchemaDiff } from './events.js';
+import type { BadRows, BatchRef, DatasetInfo, ErrorInfo, SchemaDiff } from './events.js';
 import type { EventBus } from './event-bus.js';
 import { backoffMs, policyOf } from './retry.js';
 
@@ -25,6 +25,8 @@ export interface StepResult {
   restoredFrom?: string;
   /** The worker process that ran it, when it ran on one (host:pid). */
   worker?: string;
+  /** Input rows that did not parse, and what was done with them (an ingest's params.on_bad_rows). */
+  badRows?: BadRows;
 }
 
 /** Runs one attempt of one step. The executor owns policy; the runner owns the work. */
@@ -129,6 +131,7 @@ export async function execute(plan: Plan, runner: StepRunner, bus: EventBus, opt
           rowsIn: result.rowsIn, rowsOut: result.rowsOut, inputs: result.inputs, outputs: result.outputs,
           schemaDiff: result.schemaDiff, writes: result.staged.map((s) => s.target),
           ...(result.restoredFrom ? { restoredFrom: result.restoredFrom } : {}), ...(result.worker ? { worker: result.worker } : {}),
+          ...(result.badRows ? { badRows: result.badRows } : {}),
         });
         return true;
       } catch (err) {

@@ -57,7 +57,8 @@ const OWN_POLICY = ['retries', 'retry_delay_ms', 'timeout_ms'];
 /** A step whose output can be a view: a local file read, or SQL that runs on DuckDB itself. */
 function producesView(step: StepConfig): boolean {
   if (Object.keys(step.outputs).length !== 1) return false;
-  if (step.layer === 'ingest' && step.type === 'config_op') return !!step.value && !isUrl(step.value);
+  // A file read against a schema is read (and its bad rows counted) when its step runs.
+  if (step.layer === 'ingest' && step.type === 'config_op') return !!step.value && !isUrl(step.value) && step.params.schema === undefined;
   return step.type === 'sql' && typeof step.params.connection !== 'string' && (step.layer === 'ingest' || step.layer === 'transform');
 }
 

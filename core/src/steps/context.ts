@@ -6,6 +6,7 @@ import path from 'node:path';
 import { isUrl } from '../shared/url.js';
 import type { Pipeline, StepConfig } from '../config/model.js';
 import type { Session } from '../engine/duckdb-engine.js';
+import type { BadRows } from '../exec/events.js';
 import type { Connection } from '../engine/connections.js';
 import type { StagingOwner, StagedAction, StagedFile } from '../engine/staging.js';
 import type { BatchContext } from './batch-input.js';
@@ -47,6 +48,8 @@ export interface StepContext {
 export interface HandlerResult {
   /** Rows written to a sink (store, publish). */
   rowsWritten?: number;
+  /** Input rows that did not parse (an ingest's params.on_bad_rows). */
+  badRows?: BadRows;
 }
 
 export type StepHandler = (ctx: StepContext) => Promise<HandlerResult | void>;

@@ -154,6 +154,7 @@ export class DuckDBStepRunner implements StepRunner {
       if (!restoredFrom) await cache?.save(step, session, outputs);
       return {
         rowsIn, rowsOut, inputs, outputs, schemaDiff: outputs.length && inputs.length ? diffSchemas(inputs, outputs[0]) : undefined, staged,
+        ...(handled.badRows ? { badRows: handled.badRows } : {}),
         ...(restoredFrom ? { restoredFrom } : {}),
       };
     } catch (err) {

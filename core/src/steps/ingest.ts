@@ -8,8 +8,10 @@ import path from 'node:path';
 import { StepError } from '../errors.js';
 import { rowsToColumns } from '../engine/js-columns.js';
 import { namedArgs, str } from '../engine/sql.js';
-import { isUrl, onlyOutput, resolvePath, type StepContext, type StepHandler } from './context.js';
-import { formatOf, readerFor, readFilesSql } from './formats.js';
+import { isUrl, resolvePath, type HandlerResult, type StepContext, type StepHandler } from './context.js';
+import type { StepConfig } from '../config/model.js';
+import { readWithBadRows, REJECTS_ALIAS, type BadRowPolicy } from './bad-rows.js';
+import { formatOf, readerFor, readFilesSql, type FileFormat } from './formats.js';
 import { runFunctionStep } from './function-step.js';
 import type { BatchInput } from './batch-input.js';
 import { BROKER_MODES } from '../config/stream-spec.js';
@@ -18,7 +20,7 @@ import { localCopies } from '../storage/read-cache.js';
 
 export const runIngest: StepHandler = async (ctx) => {
   const { step } = ctx;
-  const { key } = onlyOutput(step);
+  const { key } = dataOutput(step);
   const batchInput = ctx.batch?.inputs[step.name];
   if (batchInput) return ingestBatch(ctx, key, batchInput);
   const mode = (step.params.stream as { mode?: unknown } | undefined)?.mode;
@@ -48,7 +50,7 @@ async function ingestSql(ctx: StepContext, key: string): Promise<void> {
   }
 }
 
-async function ingestFile(ctx: StepContext, key: string): Promise<void> {
+async function ingestFile(ctx: StepContext, key: string): Promise<HandlerResult | void> {
   const { step } = ctx;
   const options = (step.params.options ?? {}) as Record<string, unknown>;
   const format = formatOf(step.name, step.value, step.params.format);
@@ -59,6 +61,7 @@ async function ingestFile(ctx: StepContext, key: string): Promise<void> {
     const copies = await localCopies(loc, ctx.objectCacheDir, ctx.signal);
     const fetched = copies.filter((c) => c.fetched).length;
     ctx.log(`${loc.uri}: ${copies.length} object${copies.length === 1 ? '' : 's'}, ${fetched} fetched, ${copies.length - fetched} unchanged in the cache`);
+    if (hasSchema(step)) return readChecked(ctx, copies.map((c) => c.file), format);
     await ctx.produce(key, readFilesSql(format, copies.map((c) => c.file), options));
     return;
   }
@@ -70,12 +73,35 @@ async function ingestFile(ctx: StepContext, key: string): Promise<void> {
       throw new StepError(step.name, `input file not found: ${source}`, { hint: `paths are relative to the config folder ${ctx.pipeline.baseDir}` });
     }
   }
+  if (hasSchema(step)) return readChecked(ctx, [source], format);
   const args = namedArgs({ ...reader.defaults, ...options });
   await ctx.produce(key, `SELECT * FROM ${reader.fn}(${str(source)}${args})`);
 }
 
+/** The dataset an ingest makes (with on_bad_rows "quarantine", its other output is "rejects"). */
+function dataOutput(step: StepConfig): { alias: string; key: string } {
+  const [alias, key] = Object.entries(step.outputs).find(([a]) => a !== REJECTS_ALIAS) ?? Object.entries(step.outputs)[0];
+  return { alias, key };
+}
+
+function hasSchema(step: StepConfig): boolean {
+  return !!step.params.schema && typeof step.params.schema === 'object';
+}
+
+/** Files read row by row against params.schema; bad rows as params.on_bad_rows says (steps/bad-rows.ts). */
+async function readChecked(ctx: StepContext, sources: string[], format: FileFormat): Promise<HandlerResult> {
+  const { step } = ctx;
+  const policy = (step.params.on_bad_rows as BadRowPolicy | undefined) ?? 'fail';
+  const badRows = await readWithBadRows(ctx.session, {
+    step: step.name, sources, format, policy, schema: step.params.schema as Record<string, string>,
+    options: (step.params.options ?? {}) as Record<string, unknown>, key: dataOutput(step).key, rejectsKey: step.outputs[REJECTS_ALIAS],
+  });
+  if (badRows) ctx.log(`${badRows.count.toLocaleString('en-US')} bad row${badRows.count === 1 ? '' : 's'} ${badRows.policy === 'skip' ? 'skipped' : `quarantined in '${step.outputs[REJECTS_ALIAS]}'`}`);
+  return badRows ? { badRows } : {};
+}
+
 /** A stream micro-batch, or one part of a partitioned ingest: exactly these files (or none: an empty table of the same shape). */
-async function ingestBatch(ctx: StepContext, key: string, input: BatchInput): Promise<void> {
+async function ingestBatch(ctx: StepContext, key: string, input: BatchInput): Promise<HandlerResult | void> {
   const reader = readerFor(input.format);
   if (input.files.length === 0) {
     if (!input.like) throw new StepError(ctx.step.name, 'this stream source has had no input yet', { hint: 'the batch waits for its first input' });
@@ -83,6 +109,7 @@ async function ingestBatch(ctx: StepContext, key: string, input: BatchInput): Pr
     return;
   }
   // produce: a part of a partitioned ingest reads its files inside the next step's query (a stream batch stores them).
+  if (hasSchema(ctx.step)) return readChecked(ctx, input.files, input.format);
   await ctx.produce(key, readFilesSql(input.format, input.files, input.options));
 }
 

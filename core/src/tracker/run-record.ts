@@ -1,7 +1,7 @@
 /** The tracker's record of one run, as saved to `<state-dir>/runs/<run-id>.json`. */
 import type { Layer } from '../config/model.js';
 import type { ColumnSchema } from '../engine/duckdb-engine.js';
-import type { BatchRef, CheckResult, DatasetInfo, ErrorInfo, SchemaDiff, SkipReason } from '../exec/events.js';
+import type { BadRows, BatchRef, CheckResult, DatasetInfo, ErrorInfo, SchemaDiff, SkipReason } from '../exec/events.js';
 
 export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped';
 
@@ -32,6 +32,8 @@ export interface StepRecord {
   /** The worker that ran it (`--executor bullmq`): host and pid. */
   worker?: string;
   skipDetail?: string;
+  /** Input rows that did not parse, skipped or quarantined (an ingest's params.on_bad_rows). */
+  badRows?: BadRows;
   /** Its data checks' results, in order (params.checks). */
   checks?: CheckResult[];
   logs: string[];

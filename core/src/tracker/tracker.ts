@@ -65,6 +65,7 @@ export class Tracker {
           rowsIn: e.rowsIn, rowsOut: e.rowsOut, inputs: e.inputs, outputs: e.outputs, schemaDiff: e.schemaDiff,
           schema: first?.schema ?? e.inputs[0]?.schema, sample: first?.sample, writes: e.writes,
           ...(e.restoredFrom ? { restoredFrom: e.restoredFrom } : {}), ...(e.worker ? { worker: e.worker } : {}),
+          ...(e.badRows ? { badRows: e.badRows } : {}),
         });
         return;
       }
