@@ -81,6 +81,22 @@ describe('bad rows', () => {
     expect(csvBad).toEqual([{ line: 3, column: 'temp', raw_line: '2,ok,warm' }, { line: 4, column: null, raw_line: '3,ok,22,extra' }]);
   }, 60_000);
 
+  it('without a schema, a CSV whose first lines DuckDB cannot read fails (validate and run) instead of reading mangled columns', async () => {
+    const dir = await tempDir('odibi-bad-rows-noschema-');
+    await mkdir(path.join(dir, 'data'));
+    await writeFile(path.join(dir, 'data/q.csv'), 'id,status,temp\n1,ok,20.5\n2,"bad,21\n3,ok,22\n4,ok,23,extra\n');
+    await writePipeline(dir, [
+      { layer: 'ingest', name: 'load', value: 'data/q.csv', outputs: { data: 'readings' } },
+      { layer: 'transform', name: 'ok_rows', value: "SELECT * FROM readings WHERE status = 'ok'", inputs: { readings: 'readings' }, outputs: { data: 'ok_rows' } },
+    ]);
+    const v = await odibi(['validate', 'pipeline.json'], { cwd: dir });
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/load.*DuckDB could not read lines 1-\d+ of .*q\.csv as the same CSV as the lines after them/);
+    expect(v.stderr).not.toMatch(/Referenced column/);
+    const r = await odibi(['run', 'pipeline.json', '--json', '--no-fuse'], { cwd: dir });
+    expect(r.code).toBe(2);
+  }, 60_000);
+
   it('validates the policy: quarantine needs a rejects output, on_bad_rows needs a schema', async () => {
     const dir = await project('c.csv', CSV_CAST, { on_bad_rows: 'quarantine' });
     const r = await odibi(['validate', 'pipeline.json'], { cwd: dir });

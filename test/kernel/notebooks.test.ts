@@ -14,6 +14,25 @@ import { tempDir } from '../helpers/project.js';
 
 const run = promisify(execFile);
 
+describe('notebooks/iot-profiles.ipynb', () => {
+  it('exports a parameterised config that odibi run runs under dev and prod to two roots with the same gold', async () => {
+    const env = await jupyterEnv();
+    const root = await tempDir('odibi-profiles-nb-');
+    await cp(path.join(REPO, 'notebooks/iot-profiles.ipynb'), path.join(root, 'notebooks/iot-profiles.ipynb'));
+    await cp(path.join(REPO, 'examples/iot/data'), path.join(root, 'examples/iot/data'), { recursive: true });
+    const nbDir = path.join(root, 'notebooks');
+    await run('/usr/bin/jupyter', ['nbconvert', '--to', 'notebook', '--execute', '--output', 'executed.ipynb', 'iot-profiles.ipynb'], { env, cwd: nbDir, timeout: 180_000 });
+    const executed = JSON.parse(await readFile(path.join(nbDir, 'executed.ipynb'), 'utf8'));
+    const outputs = executed.cells.flatMap((c: { outputs?: { output_type: string }[] }) => c.outputs ?? []);
+    expect(outputs.filter((o: { output_type: string }) => o.output_type === 'error')).toEqual([]);
+    const config = JSON.parse(await readFile(path.join(nbDir, 'pipelines/site_heat.json'), 'utf8'));
+    expect(config.profiles.dev.vars).toEqual({ min_temp: '28', data_root: '../../examples/iot/data', out_root: '../out/gold' });
+    const dev = await query(`SELECT * FROM read_parquet('${nbDir}/out/gold/site_heat.parquet') ORDER BY site`);
+    expect(dev.length).toBeGreaterThan(0);
+    expect(await query(`SELECT * FROM read_parquet('${nbDir}/out/prod/site_heat.parquet') ORDER BY site`)).toEqual(dev);
+  }, 200_000);
+});
+
 describe('notebooks/quickstart.ipynb', () => {
   it('executes without errors and its export reproduces the notebook output', async () => {
     const env = await jupyterEnv();

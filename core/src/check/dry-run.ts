@@ -21,6 +21,7 @@ import { readSqlStructure, readSqlStructures, type SqlStructure, type SqlSyntaxE
 import { closest } from '../shared/suggest.js';
 import { isUrl, resolvePath } from '../steps/context.js';
 import { formatOf, readerFor, readFilesSql, type FileFormat } from '../steps/formats.js';
+import { sniffedCsvTrouble } from '../steps/bad-rows.js';
 import { checkFunctionModule } from './function-module.js';
 
 export interface DryRunOptions {
@@ -205,6 +206,11 @@ async function sniffFile(step: StepConfig, pipeline: Pipeline, session: Session,
   if (schema) return schema;
   const reader = readerFor(format);
   const readerOptions = (step.params.options ?? {}) as Record<string, unknown>;
+  const trouble = format === 'csv' ? await sniffedCsvTrouble(session, source, readerOptions) : undefined;
+  if (trouble) {
+    report.problem(trouble, 'give the step params.schema: its bad rows are then reported by file:line, column and reason');
+    return undefined;
+  }
   try {
     return await session.describeSelect(`SELECT * FROM ${reader.fn}(${str(source)}${namedArgs({ ...reader.defaults, ...readerOptions })})`);
   } catch (err) {

@@ -23,7 +23,7 @@ interface StepMagic {
 }
 
 export const STEP_MAGICS: Readonly<Record<string, StepMagic>> = {
-  ingest: { kind: 'line', positionals: 2, usage: '%ingest <key> <path> [--format csv|parquet|json] [--name STEP]', options: { format: { type: 'string' }, name: { type: 'string' } } },
+  ingest: { kind: 'line', positionals: 2, usage: '%ingest <key> <path> [--format csv|parquet|json|ndjson] [--name STEP] [--schema JSON] [--on-bad-rows fail|skip|quarantine]', options: { format: { type: 'string' }, name: { type: 'string' }, schema: { type: 'string' }, 'on-bad-rows': { type: 'string' } } },
   sql: { kind: 'cell', positionals: 1, usage: '%%sql <key> [--name STEP] [--template] [--checks JSON]', options: { name: { type: 'string' }, template: { type: 'boolean' }, checks: { type: 'string' } } },
   ts: { kind: 'cell', positionals: 1, usage: '%%ts <key> --inputs a,b [--name STEP]', options: { inputs: { type: 'string' }, name: { type: 'string' } } },
   store: { kind: 'line', positionals: 2, usage: '%store <key> <path> [--format parquet|csv|json] [--mode overwrite|append]', options: { format: { type: 'string' }, mode: { type: 'string' } } },
@@ -62,8 +62,20 @@ export function stepFromMagic(call: MagicCall, knownKeys: readonly string[], sql
   const [a, b] = parsed.positionals;
   const name = (fallback: string) => (typeof v.name === 'string' ? v.name : fallback);
   switch (call.name) {
-    case 'ingest':
-      return { fields: { layer: 'ingest', name: name(`ingest_${a}`), value: b, params: v.format ? { format: v.format } : {}, outputs: { data: a } }, inputs: [] };
+    case 'ingest': {
+      const params: Record<string, unknown> = v.format ? { format: v.format } : {};
+      if (typeof v.schema === 'string') {
+        try {
+          params.schema = JSON.parse(v.schema);
+        } catch (err) {
+          throw new MagicUsageError('ingest', `--schema is not JSON: ${(err as Error).message}`, `write the columns and their types, e.g. --schema '{"id": "BIGINT", "temp": "DOUBLE"}'`);
+        }
+      }
+      const policy = v['on-bad-rows'];
+      if (typeof policy === 'string') params.on_bad_rows = policy;
+      // Quarantined rows go to <key>_rejects.
+      return { fields: { layer: 'ingest', name: name(`ingest_${a}`), value: b, params, outputs: policy === 'quarantine' ? { data: a, rejects: `${a}_rejects` } : { data: a } }, inputs: [] };
+    }
     case 'sql': {
       if (!call.body.trim()) throw new MagicUsageError('sql', 'the cell has no SQL', 'write the query on the lines after %%sql <key>');
       const inputs = sqlInputs(a, knownKeys, sql);

@@ -111,3 +111,23 @@ async function readNdjson(session: Session, r: BadRowRead, tmp: string, bad: str
     await session.run(`DROP TABLE IF EXISTS ${datasetTable(`${tmp}_parsed`)}`).catch(() => undefined);
   }
 }
+
+/**
+ * A CSV read without params.schema, as DuckDB's sniffer would read it, refused when the sniffer
+ * gave up on its first lines: it then skips them (`SkipRows`) and reads the rest with generic
+ * columns, which downstream steps meet as "column not found". Returns why, or undefined when the
+ * file reads cleanly. (A file's bad lines are found exactly with params.schema.)
+ */
+export async function sniffedCsvTrouble(session: Session, source: string, options: Readonly<Record<string, unknown>>): Promise<string | undefined> {
+  if (Object.keys(options).some((k) => ['skip', 'skiprows', 'auto_detect', 'columns'].includes(k.toLowerCase()))) return undefined;
+  let sniffed: Record<string, unknown>[];
+  try {
+    sniffed = await session.query(`SELECT "SkipRows" AS skip, "HasHeader" AS header FROM sniff_csv(${str(source)}${namedArgs(Object.fromEntries(Object.entries(options).filter(([k]) => !['union_by_name', 'filename', 'hive_partitioning'].includes(k.toLowerCase()))))})`);
+  } catch {
+    // The read itself says what is wrong.
+    return undefined;
+  }
+  const skipped = Number(sniffed[0]?.skip ?? 0);
+  if (skipped <= 0) return undefined;
+  return `DuckDB could not read lines 1-${skipped} of ${source} as the same CSV as the lines after them (an unterminated quote, or a line with another number of columns, is the usual cause)`;
+}

@@ -10,7 +10,7 @@ import { rowsToColumns } from '../engine/js-columns.js';
 import { namedArgs, str } from '../engine/sql.js';
 import { isUrl, resolvePath, type HandlerResult, type StepContext, type StepHandler } from './context.js';
 import type { StepConfig } from '../config/model.js';
-import { readWithBadRows, REJECTS_ALIAS, type BadRowPolicy } from './bad-rows.js';
+import { readWithBadRows, REJECTS_ALIAS, sniffedCsvTrouble, type BadRowPolicy } from './bad-rows.js';
 import { formatOf, readerFor, readFilesSql, type FileFormat } from './formats.js';
 import { runFunctionStep } from './function-step.js';
 import type { BatchInput } from './batch-input.js';
@@ -74,8 +74,15 @@ async function ingestFile(ctx: StepContext, key: string): Promise<HandlerResult 
     }
   }
   if (hasSchema(step)) return readChecked(ctx, [source], format);
+  if (format === 'csv' && !isUrl(step.value)) await refuseMangled(ctx, source, options);
   const args = namedArgs({ ...reader.defaults, ...options });
   await ctx.produce(key, `SELECT * FROM ${reader.fn}(${str(source)}${args})`);
+}
+
+/** A CSV that DuckDB's sniffer could read only by skipping its first lines fails, rather than reading mangled. */
+async function refuseMangled(ctx: StepContext, source: string, options: Record<string, unknown>): Promise<void> {
+  const trouble = await sniffedCsvTrouble(ctx.session, source, options);
+  if (trouble) throw new StepError(ctx.step.name, trouble, { hint: 'give the step params.schema ({"column": "TYPE", …}): its bad rows are then reported by file:line, column and reason, or skipped or quarantined with params.on_bad_rows' });
 }
 
 /** The dataset an ingest makes (with on_bad_rows "quarantine", its other output is "rejects"). */
