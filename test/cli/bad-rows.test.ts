@@ -43,7 +43,7 @@ describe('bad rows', () => {
       const dir = await project(file, text, {});
       const r = await odibi(['run', 'pipeline.json', '--json'], { cwd: dir });
       expect(r.code, file).toBe(1);
-      const err = events(r.stdout).find((e) => e.type === 'step_error');
+      const err = events(r.stdout).find((e) => e.type === 'step_error')!;
       expect(err.step).toBe('load');
       expect(err.error.message, file).toMatch(expected);
       expect(err.error.hint).toMatch(/on_bad_rows to "skip".*"quarantine"/);
@@ -55,7 +55,7 @@ describe('bad rows', () => {
     const dir = await project('c.csv', CSV_CAST, { on_bad_rows: 'skip' });
     const r = await odibi(['run', 'pipeline.json', '--json'], { cwd: dir });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(events(r.stdout).find((e) => e.type === 'step_success' && e.step === 'load').badRows).toEqual({ policy: 'skip', count: 2 });
+    expect(events(r.stdout).find((e) => e.type === 'step_success' && e.step === 'load')!.badRows).toEqual({ policy: 'skip', count: 2 });
     expect(await rows(dir, 'out/readings.parquet')).toEqual([{ id: 1, status: 'ok', temp: 20.5 }, { id: 4, status: 'ok', temp: 23 }]);
     const human = await odibi(['run', 'pipeline.json'], { cwd: dir });
     expect(human.stdout).toMatch(/✔ load .*· 2 bad rows skipped/);
@@ -68,7 +68,7 @@ describe('bad rows', () => {
     const dir = await project('r.ndjson', NDJSON, { on_bad_rows: 'quarantine' }, { data: 'readings', rejects: 'bad_readings' });
     const r = await odibi(['run', 'pipeline.json', '--json'], { cwd: dir });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(events(r.stdout).find((e) => e.type === 'step_success' && e.step === 'load').badRows).toEqual({ policy: 'quarantine', count: 3 });
+    expect(events(r.stdout).find((e) => e.type === 'step_success' && e.step === 'load')!.badRows).toEqual({ policy: 'quarantine', count: 3 });
     const bad = await query(`SELECT regexp_replace(file, '.*/', '') AS file, line, "column", error, raw_line FROM read_parquet('${dir}/out/rejects.parquet') ORDER BY line`);
     expect(bad).toEqual([
       { file: 'r.ndjson', line: 2, column: 'temp', error: 'cast error: could not convert "warm" to DOUBLE', raw_line: '{"id": 2, "status": "ok", "temp": "warm"}' },

@@ -42,7 +42,7 @@ async function project(readings: string, severity: 'error' | 'warn'): Promise<st
   return dir;
 }
 
-const byName = (ev: Record<string, any>[]) => Object.fromEntries(ev.filter((e) => e.type === 'step_check').map((e) => [e.check.name, e.check]));
+const byName = (ev: Record<string, any>[]): Record<string, any> => Object.fromEntries(ev.filter((e) => e.type === 'step_check').map((e) => [e.check.name, e.check]));
 
 describe('data checks', () => {
   it('pass on good data: every kind, recorded per step and shown', async () => {
@@ -72,17 +72,17 @@ describe('data checks', () => {
     expect(results['not_null(device_id)'].message).toBe('1 row has NULL device_id');
     expect(results['row_count(1..3)'].message).toBe('4 rows, expected at most 3');
     expect(results['relationships(device_id → devices.device_id)'].sample).toEqual([{ device_id: 'd9', status: 'ok', temp: -300, ts: '2020-01-01T00:00:00.000Z' }]);
-    const err = ev.find((e) => e.type === 'step_error');
+    const err = ev.find((e) => e.type === 'step_error')!;
     expect(err.step).toBe('clean');
     expect(err.error.message).toMatch(/^check not_null\(device_id\) failed: 1 row has NULL device_id\n {4}\{"device_id":null,/);
     expect(err.error.message).toContain('check physical_temps failed: the query returned 1 row (it must return none)');
     // Nothing downstream ran, and no output of the run changed (save_devices succeeded, but the run failed).
     expect(ev.find((e) => e.type === 'step_skipped' && e.step === 'save')).toBeDefined();
-    expect(ev.find((e) => e.type === 'run_end').committed).toEqual([]);
+    expect(ev.find((e) => e.type === 'run_end')!.committed).toEqual([]);
     const after = await Promise.all(['out/clean.parquet', 'out/devices.parquet'].map(async (f) => [await readFile(path.join(dir, f)), (await stat(path.join(dir, f))).mtimeMs]));
     expect(after).toEqual(before);
     // The record keeps them; `odibi runs show` shows them.
-    const runId = ev.find((e) => e.type === 'run_start').runId;
+    const runId = ev.find((e) => e.type === 'run_start')!.runId;
     const record = JSON.parse(await readFile(path.join(dir, '.odibi/runs', `${runId}.json`), 'utf8'));
     expect(record.steps.clean.checks).toHaveLength(7);
     const shown = await odibi(['runs', 'show', runId], { cwd: dir });

@@ -7,10 +7,10 @@ import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type BrokerServer } from '../helpers/brokers.js';
+import { describe, expect, it } from 'vitest';
+import { startRedis } from '../helpers/brokers.js';
 import { CLI, events, odibi, REPO } from '../helpers/cli.js';
-import { startWorker, stopWorkers, type WorkerProcess } from '../helpers/workers.js';
+import { redisWithWorkers, startWorker, type WorkerProcess } from '../helpers/workers.js';
 import { jupyterEnv } from '../helpers/jupyter.js';
 import { query } from '../helpers/duckdb.js';
 import { copyExample, tempDir, writePipeline } from '../helpers/project.js';
@@ -24,15 +24,7 @@ async function rowsOf(file: string): Promise<string> {
 }
 
 describe('odibi run --executor bullmq', () => {
-  let redis: BrokerServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-  }, 60_000);
-  afterEach(stopWorkers);
-  afterAll(async () => {
-    await stopWorkers();
-    await redis?.stop();
-  });
+  const redis = redisWithWorkers();
 
   it('runs the IoT example on a coordinator and 2 workers with the same outputs as a local run, each step recorded with its worker', async () => {
     const local = await copyExample();

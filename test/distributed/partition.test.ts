@@ -6,13 +6,12 @@
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type BrokerServer } from '../helpers/brokers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type Backend } from '../helpers/store-backends.js';
 import { events, odibi } from '../helpers/cli.js';
 import { query } from '../helpers/duckdb.js';
 import { tempDir, writePipeline } from '../helpers/project.js';
-import { startWorker, stopWorkers } from '../helpers/workers.js';
+import { redisWithWorkers, startWorker } from '../helpers/workers.js';
 
 /** 8 daily files of readings; in some files every value is whole, so each file alone would sniff as BIGINT. */
 async function writeReadings(dir: string, bad?: { file: number; line: string }): Promise<void> {
@@ -36,15 +35,7 @@ const steps = [
 const sorted = (file: string) => query(`SELECT * FROM read_parquet('${file}') ORDER BY ALL`);
 
 describe('partitioned steps on --executor bullmq', () => {
-  let redis: BrokerServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-  }, 60_000);
-  afterEach(stopWorkers);
-  afterAll(async () => {
-    await stopWorkers();
-    await redis?.stop();
-  });
+  const redis = redisWithWorkers();
 
   it('fans an 8-file ingest and its row-wise chain out in parts over 2 workers, and gives the gold of a local run', async () => {
     const local = await tempDir('odibi-part-local-');

@@ -1,4 +1,6 @@
 /** `odibi worker` processes for tests of the distributed executor, killed after each test. */
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { startRedis, type BrokerServer } from './brokers.js';
 import { startCli, type CliProcess } from './cli.js';
 
 export type WorkerProcess = CliProcess & { id: string };
@@ -18,4 +20,26 @@ export async function stopWorkers(): Promise<void> {
     w.child.kill('SIGKILL');
     await w.exited;
   }
+}
+
+/**
+ * A real redis-server for the tests of one describe block, and workers stopped after each test:
+ * `redis.url` is set once the block's tests start. (Call inside `describe`.)
+ */
+export function redisWithWorkers(): { readonly url: string } {
+  let server: BrokerServer | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+  }, 60_000);
+  afterEach(stopWorkers);
+  afterAll(async () => {
+    await stopWorkers();
+    await server?.stop();
+  });
+  return {
+    get url() {
+      if (!server) throw new Error('redis-server is not started yet');
+      return server.url;
+    },
+  };
 }
