@@ -102,6 +102,22 @@ describe('data checks', () => {
     expect(human.stdout).toMatch(/✔ clean .*· 1 check passed, 6 warnings/);
   }, 60_000);
 
+  it('freshness fails on data older than max_age: as an error it fails the run, as a warning it is recorded', async () => {
+    const dir = await project(READINGS, 'error');
+    const steps = (severity: 'error' | 'warn') => [
+      { layer: 'ingest', name: 'load', value: 'data/readings.csv', outputs: { data: 'readings' }, params: { checks: [{ type: 'freshness', column: 'ts', max_age: '1h', severity }] } },
+      { layer: 'store', name: 'save', value: 'out/readings.parquet', inputs: { data: 'readings' } },
+    ];
+    await writePipeline(dir, steps('error'));
+    const r = await odibi(['run', 'pipeline.json', '--json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(events(r.stdout).find((e) => e.type === 'step_error')!.error.message).toBe('check freshness(ts, 1h) failed: latest ts is 2026-11-30 12:00:00, older than 1h');
+    await writePipeline(dir, steps('warn'));
+    const w = await odibi(['run', 'pipeline.json'], { cwd: dir });
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stdout).toMatch(/⚠ load: check freshness\(ts, 1h\): latest ts is 2026-11-30 12:00:00, older than 1h/);
+  }, 60_000);
+
   it('odibi check runs them against what the sinks wrote, without running the pipeline', async () => {
     const dir = await project(READINGS, 'error');
     expect((await odibi(['run', 'pipeline.json'], { cwd: dir })).code).toBe(0);

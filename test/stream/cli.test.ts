@@ -138,19 +138,20 @@ describe('odibi stream', () => {
 
   it('does not commit a batch whose error check fails, and replays it once the check is fixed', async () => {
     const dir = await project();
+    // The folder comes from a variable (--var), as a production stream's would.
     const steps = (checks: unknown[]) => [
-      { layer: 'ingest', name: 'readings', value: 'in', params: { stream: { mode: 'file_watch', pattern: '*.csv' } }, outputs: { data: 'raw' } },
+      { layer: 'ingest', name: 'readings', value: '${var:inbox}', params: { stream: { mode: 'file_watch', pattern: '*.csv' } }, outputs: { data: 'raw' } },
       { layer: 'transform', name: 'hot', value: 'SELECT id, temp FROM raw', inputs: { raw: 'raw' }, outputs: { data: 'hot' }, params: { checks } },
       { layer: 'store', name: 'sink', value: 'out/hot', params: { mode: 'append' }, inputs: { data: 'hot' } },
     ];
     await writePipeline(dir, steps([{ type: 'accepted_values', column: 'temp', values: [20, 21] }]));
     await writeFile(path.join(dir, 'in/a.csv'), 'id,temp\n1,25\n');
-    const r = await odibi(['stream', 'pipeline.json', '--until-idle', '1'], { cwd: dir });
+    const r = await odibi(['stream', 'pipeline.json', '--until-idle', '1', '--var', 'inbox=in'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/batch 0 failed at step 'hot'.*check accepted_values\(temp\) failed: 1 row has a temp outside 20, 21/s);
     expect(await query(`SELECT count(*) AS n FROM glob('${dir}/out/hot/*.parquet')`)).toEqual([{ n: 0 }]);
     await writePipeline(dir, steps([{ type: 'accepted_values', column: 'temp', values: [20, 21, 25] }]));
-    const fixed = await odibi(['stream', 'pipeline.json', '--until-idle', '1'], { cwd: dir });
+    const fixed = await odibi(['stream', 'pipeline.json', '--until-idle', '1', '--var', 'inbox=in'], { cwd: dir });
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(fixed.stdout).toMatch(/replaying it with the same input/);
     expect(await query(`SELECT id, temp FROM read_parquet('${dir}/out/hot/*.parquet')`)).toEqual([{ id: 1, temp: 25 }]);
