@@ -95,6 +95,12 @@ describe('bad rows', () => {
     expect(v.stderr).not.toMatch(/Referenced column/);
     const r = await odibi(['run', 'pipeline.json', '--json', '--no-fuse'], { cwd: dir });
     expect(r.code).toBe(2);
+    // A glob's read takes its dialect from its first file: that one is sniffed.
+    await writeFile(path.join(dir, 'data/r.csv'), 'id,status,temp\n9,ok,1.5\n');
+    await writePipeline(dir, [{ layer: 'ingest', name: 'load', value: 'data/*.csv', outputs: { data: 'readings' } }]);
+    const glob = await odibi(['validate', 'pipeline.json'], { cwd: dir });
+    expect(glob.code).toBe(2);
+    expect(glob.stderr).toMatch(/could not read lines 1-\d+ of .*q\.csv/);
   }, 60_000);
 
   it('validates the policy: quarantine needs a rejects output, on_bad_rows needs a schema', async () => {
@@ -104,5 +110,21 @@ describe('bad rows', () => {
     expect(r.stderr).toMatch(/load.*"quarantine" puts bad rows in the output alias "rejects"/);
     await writePipeline(dir, [{ layer: 'ingest', name: 'load', value: 'data/c.csv', params: { on_bad_rows: 'skip' }, outputs: { data: 'r' } }]);
     expect((await odibi(['validate', 'pipeline.json'], { cwd: dir })).stderr).toMatch(/on_bad_rows needs params.schema/);
+    // With a header, the schema's columns are the header's, in order (DuckDB reads them by position).
+    await writeFile(path.join(dir, 'data/swapped.csv'), 'temp,id,status\n20.5,1,ok\n');
+    await writePipeline(dir, [{ layer: 'ingest', name: 'load', value: 'data/swapped.csv', params: { schema: SCHEMA, on_bad_rows: 'skip' }, outputs: { data: 'r' } }]);
+    const swapped = await odibi(['run', 'pipeline.json'], { cwd: dir });
+    expect(swapped.code).toBe(1);
+    expect(swapped.stdout).toMatch(/swapped\.csv: its header is temp, id, status, but params.schema lists id, status, temp/);
+    // sep (an alias of delim) is the user's delimiter.
+    await writeFile(path.join(dir, 'data/semi.csv'), 'id;status;temp\n1;ok;20.5\n');
+    await writePipeline(dir, [{ layer: 'ingest', name: 'load', value: 'data/semi.csv', params: { schema: SCHEMA, options: { sep: ';' } }, outputs: { data: 'r' } }, { layer: 'store', name: 'save', value: 'out/semi.parquet', inputs: { data: 'r' } }]);
+    expect((await odibi(['run', 'pipeline.json'], { cwd: dir })).code).toBe(0);
+    expect(await rows(dir, 'out/semi.parquet')).toEqual([{ id: 1, status: 'ok', temp: 20.5 }]);
+    // A type is a type name, never SQL: the NDJSON reader writes it into a CAST.
+    await writePipeline(dir, [{ layer: 'ingest', name: 'load', value: 'data/c.csv', params: { schema: { a: "VARCHAR) AS x, (SELECT content FROM read_text('/etc/hostname')) AS y, TRY_CAST(1 AS INT" } }, outputs: { data: 'r' } }]);
+    const sql = await odibi(['validate', 'pipeline.json'], { cwd: dir });
+    expect(sql.code).toBe(2);
+    expect(sql.stderr).toMatch(/params.schema .*is not a type name/);
   }, 60_000);
 });

@@ -18,6 +18,13 @@ export const CONNECTION_TYPES = ['duckdb', 'sqlite', 'postgres', 's3', 'azure', 
 /** Reader options (DuckDB's and pandas') that v1 configs wrote straight into params. */
 const READER_OPTIONS = new Set(['header', 'delimiter', 'delim', 'sep', 'quote', 'quotechar', 'escape', 'escapechar', 'skip', 'skiprows', 'columns', 'types', 'dtype', 'names', 'encoding', 'compression', 'nullstr', 'na_values', 'dateformat', 'timestampformat', 'all_varchar', 'sample_size', 'auto_detect', 'union_by_name', 'hive_partitioning', 'filename', 'parse_dates', 'usecols', 'index_col']);
 
+/**
+ * A column type params.schema may name: a DuckDB type name, with a width or precision and list
+ * brackets (`DOUBLE`, `DECIMAL(9,3)`, `TIMESTAMP WITH TIME ZONE`, `VARCHAR[]`). The NDJSON reader
+ * writes it into a CAST, so anything else (a nested type, SQL) is refused rather than quoted.
+ */
+export const SCHEMA_TYPE = /^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\d*\])*$/;
+
 type Check = (value: unknown) => string | undefined;
 
 const nonNegative: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number, 0 or more');
@@ -32,6 +39,8 @@ const oneOf = (values: readonly string[]): Check => (v) => {
   return `${JSON.stringify(v)} is not one of ${values.join(', ')}${near ? `; did you mean '${near}'?` : ''}`;
 };
 
+/** params.schema: column → a DuckDB type name (steps/bad-rows.ts says which). */
+const schemaTypes: Check = (v) => strings(v) ?? Object.entries(v as Record<string, string>).map(([c, t]) => (SCHEMA_TYPE.test(t) ? undefined : `'${t}' (column ${c}) is not a type name like BIGINT, DOUBLE, DECIMAL(9,3) or VARCHAR[]`)).find(Boolean);
 const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 /** What an object-store connect step (S3, Azure Blob) takes: storage/locate.ts reads them. */
 const OBJECT_STORE: Record<string, Check> = {
@@ -63,7 +72,7 @@ export function knownParams(layer: Layer, type: StepType): Record<string, Check>
       if (type === 'sql') return { ...COMMON, connection: string };
       if (type === 'api') return { ...COMMON, url: string, records_path: (v) => (typeof v === 'string' ? undefined : 'must be a string like "data.items"'), headers: strings };
       // params.stream has its own schema (stream/spec.ts); partition fans out on --executor bullmq (graph/partition.ts).
-      return { ...COMMON, ...FILE_READ, stream: object, connection: string, partition: oneOf(['files']), partition_size: positiveInt, schema: strings, on_bad_rows: oneOf(['fail', 'skip', 'quarantine']) };
+      return { ...COMMON, ...FILE_READ, stream: object, connection: string, partition: oneOf(['files']), partition_size: positiveInt, schema: schemaTypes, on_bad_rows: oneOf(['fail', 'skip', 'quarantine']) };
     case 'transform':
       return { ...COMMON };
     case 'store':

@@ -63,6 +63,9 @@ describe('variables and profiles', () => {
     const file = await project({ name: 'p', steps: STEPS }, profiles);
     expect(await problemsOf(loadPipeline(file, { profile: 'prd', env: {} }))).toEqual([": profile 'prd' is not defined in odibi.profiles.json"]);
     expect(await hintOf(loadPipeline(file, { profile: 'prd', env: {} }))).toBe("did you mean 'prod'? profiles: dev, prod");
+    // dev, the default, may be missing even when named (workers are told the coordinator's profile).
+    const noDev = await project({ name: 'p', steps: STEPS.slice(0, 1) }, { prod: { vars: {} } });
+    expect((await loadPipeline(noDev, { profile: 'dev', env: {} })).pipeline.profile).toBe('dev');
     const none = await project({ name: 'p', steps: STEPS });
     await expect(loadPipeline(none, { profile: 'prod', env: {} })).rejects.toThrow(/there is no odibi.profiles.json/);
   });

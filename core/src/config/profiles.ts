@@ -58,7 +58,8 @@ export async function resolveProfile(raw: RawPipeline, chosen?: string, env: Nod
   const { profiles, source, line } = found;
   const profile = profiles[name];
   if (!profile) {
-    if (!explicit) return { name, vars: {}, connections: {}, source };
+    // dev, the default, may be left undefined, even when named (a worker is told the coordinator's profile).
+    if (name === DEFAULT_PROFILE) return { name, vars: {}, connections: {}, source };
     const near = closest(name, Object.keys(profiles));
     throw new ConfigError([{ message: `profile '${name}' is not defined in ${source}`, file: source.startsWith(PROFILES_FILE) ? path.join(path.dirname(raw.file), PROFILES_FILE) : raw.file, ...(source.startsWith(PROFILES_FILE) ? {} : { line }), hint: `${near ? `did you mean '${near}'? ` : ''}profiles: ${Object.keys(profiles).join(', ') || '(none)'}` }], raw.file);
   }

@@ -206,7 +206,8 @@ export class BullmqStepRunner implements StepRunner {
       };
       let r: StepJobResult;
       try {
-        r = await this.#submit(step.name, data, jobIdOf(this.#o.runId, group.ingest, attempt, i), signal);
+        // The id names the step retried too: a retry of another step at the same attempt is another job.
+        r = await this.#submit(step.name, data, jobIdOf(this.#o.runId, `${group.ingest}.${step.name}`, attempt, i), signal);
       } catch (err) {
         if (err instanceof OdibiError && !(err instanceof StepError)) throw err;
         p.failed = { step: step.name, error: toErrorInfo(err) };

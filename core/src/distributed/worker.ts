@@ -160,6 +160,10 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
    */
   const runPart = async (data: StepJob, part: PartJob, ctx: RunContext, exchange: Exchange, job: Job): Promise<StepJobResult> => {
     const { pipeline } = ctx;
+    // The part's number names a folder and an exchange key: a whole number, nothing else.
+    if (!Number.isInteger(part.index) || part.index < 0 || !Number.isInteger(part.of) || part.index >= part.of) {
+      return { ok: false, worker: id, error: { name: 'StepError', message: `worker ${id}: refused a part job numbered ${JSON.stringify(part.index)} of ${JSON.stringify(part.of)}`, hint: 'jobs come from `odibi run --executor bullmq`; check who else writes to this Redis queue' } };
+    }
     const steps = [data.step, ...part.chain].map((name) => pipeline.steps.find((s) => s.name === name));
     const missing = [data.step, ...part.chain].find((_, i) => !steps[i]);
     if (missing !== undefined) return { ok: false, worker: id, error: { name: 'ConfigError', message: `worker ${id}: step '${missing}' is not in ${data.config}`, hint: 'the config changed since the run started: start it again' } };
@@ -232,6 +236,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
         if (!loading) {
           loading = (async () => {
             const parts = data.parts?.[input];
+            if (parts !== undefined && (!Number.isInteger(parts) || parts < 1)) throw new Error(`refused ${JSON.stringify(parts)} parts of '${input}'`);
             const files = parts === undefined
               ? [await exchange.get(data.runId, input)]
               : await Promise.all(Array.from({ length: parts }, (_, i) => exchange.get(data.runId, partKey(input, i))));

@@ -50,6 +50,16 @@ describe('planFusion', () => {
     expect(f.inlined.size).toBe(0);
   });
 
+  it('keeps a table for a dataset a relationships check reads, and for a checked step\'s output', () => {
+    const f = fusionOf([
+      step('ingest', 'devices', { writes: ['devices'] }),
+      step('ingest', 'load', { writes: ['raw'] }),
+      step('transform', 'clean', { reads: ['raw'], writes: ['silver'], params: { checks: [{ type: 'relationships', column: 'device_id', to: 'devices', field: 'device_id' }] } }),
+      step('transform', 'gold', { reads: ['silver'], writes: ['gold'] }),
+    ]);
+    expect(storage(f)).toMatchObject({ devices: 'a data check of clean reads it', raw: 'view in clean', silver: 'clean has data checks, which read it' });
+  });
+
   it('cuts a long chain into tables every few views, so queries stay small', () => {
     const steps = [step('ingest', 's0', { writes: ['d0'] })];
     for (let i = 1; i <= 20; i++) steps.push(step('transform', `s${i}`, { reads: [`d${i - 1}`], writes: [`d${i}`] }));

@@ -92,6 +92,8 @@ export function planFusion(plan: Plan, options: FusionOptions = {}): Fusion {
       else if (reads.length === 0) table('no step of this run reads it: kept as a result');
       else if (reads.length > 1) table(`read by ${reads.length} steps`);
       else if (checksOf(step).length) table(`${step.name} has data checks, which read it`)
+      // A check reads a dataset on its own, outside its step's query: only a table is there to read.
+      else if (checkInputs(consumer!).includes(key)) table(`a data check of ${consumer!.name} reads it`)
       else if (OWN_POLICY.some((p) => step.params[p] !== undefined)) table(`${step.name} sets its own ${OWN_POLICY.filter((p) => step.params[p] !== undefined).join(', ')}, which only a step of its own keeps`);
       else if (!readsThroughSql(consumer!)) table(`read by ${consumer!.name}, ${consumer!.type === 'function' ? 'a function step' : consumer!.layer === 'store' || consumer!.layer === 'publish' ? 'a sink' : 'a step on another connection'}, which needs a table`);
       else if (d > MAX_INLINE_DEPTH) table(`${MAX_INLINE_DEPTH} views in a row: stored to keep queries small`);

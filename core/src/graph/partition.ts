@@ -10,7 +10,7 @@
  * this planning as a function, called on each next step in chain order.
  */
 import type { StepConfig } from '../config/model.js';
-import { checksOf } from '../config/checks.js';
+import { checkInputs, checksOf } from '../config/checks.js';
 import type { Plan } from './plan.js';
 
 export interface PartitionChain {
@@ -41,7 +41,8 @@ export function filesPerPart(step: StepConfig): number {
 export async function partitionChain(plan: Plan, ingest: StepConfig, rowWise: RowWise): Promise<PartitionChain> {
   const readers = new Map<string, StepConfig[]>();
   for (const { step } of plan.steps) {
-    for (const key of new Set(Object.values(step.inputs))) (readers.get(key) ?? readers.set(key, []).get(key)!).push(step);
+    // A relationships check reads its dataset too (outside the step's query).
+    for (const key of new Set([...Object.values(step.inputs), ...checkInputs(step)])) (readers.get(key) ?? readers.set(key, []).get(key)!).push(step);
   }
   const chain: string[] = [];
   let current = ingest;

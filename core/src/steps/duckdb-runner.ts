@@ -11,6 +11,7 @@ import type { Connection } from '../engine/connections.js';
 import type { DuckDBEngine, Session } from '../engine/duckdb-engine.js';
 import { checksOf } from '../config/checks.js';
 import { CheckFailedError, runChecks, type CheckResult } from '../quality/run-checks.js';
+import { REJECTS_ALIAS } from './bad-rows.js';
 import { stageFile, type StagedAction, type StagingOwner } from '../engine/staging.js';
 import type { DatasetInfo, SchemaDiff } from '../exec/events.js';
 import type { StepResult, StepRunner } from '../exec/executor.js';
@@ -142,7 +143,8 @@ export class DuckDBStepRunner implements StepRunner {
       }
       // Data checks, on the step's output (a sink's: what it writes), before anything reads it or any commit.
       const checks = restoredFrom ? [] : checksOf(step);
-      const checked = Object.values(step.outputs)[0] ?? Object.values(step.inputs)[0];
+      // (An ingest's quarantined rows, its `rejects` output, are not what its checks judge.)
+      const checked = Object.entries(step.outputs).find(([alias]) => alias !== REJECTS_ALIAS)?.[1] ?? Object.values(step.inputs)[0];
       if (checks.length && checked !== undefined) {
         const results = await runChecks(session, checked, checks);
         for (const r of results) this.#o.onCheck?.(step.name, r);

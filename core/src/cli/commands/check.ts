@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { checksOf, checkInputs } from '../../config/checks.js';
 import type { Pipeline, StepConfig } from '../../config/model.js';
-import { DuckDBEngine, datasetTable } from '../../engine/duckdb-engine.js';
+import { DuckDBEngine, datasetTable, type Session } from '../../engine/duckdb-engine.js';
 import { str } from '../../engine/sql.js';
 import type { CheckResult } from '../../exec/events.js';
 import { createPlan } from '../../graph/plan.js';
@@ -19,6 +19,7 @@ import { objectCacheDirOf } from '../../storage/cache-dir.js';
 import { locate } from '../../storage/locate.js';
 import { resolvePath } from '../../steps/context.js';
 import { formatOf, readFilesSql } from '../../steps/formats.js';
+import { REJECTS_ALIAS } from '../../steps/bad-rows.js';
 import { EXIT, reportError } from '../errors.js';
 import { painter } from '../format.js';
 import { settingsOf } from '../options.js';
@@ -58,7 +59,7 @@ export async function checkCommand(config: string, o: CheckCommandOptions): Prom
         let why: string | undefined;
         if (!sink) why = `no sink stores dataset '${key}'`;
         else {
-          const files = await storedFiles(pipeline, sink, cacheDir);
+          const files = await storedFiles(pipeline, sink, cacheDir, session);
           if (!files.length) why = `${sink.name} has written nothing yet (${sink.value})`;
           else await session.run(`CREATE OR REPLACE VIEW ${datasetTable(key)} AS ${readFilesSql(formatOf(sink.name, sink.value, sink.params.format, sink.params.mode === 'append' ? 'parquet' : undefined), files)}`);
         }
@@ -67,7 +68,7 @@ export async function checkCommand(config: string, o: CheckCommandOptions): Prom
       };
       for (const step of steps) {
         const sink = step.layer === 'store' || step.layer === 'publish' ? step : undefined;
-        const key = sink ? Object.values(step.inputs)[0] : Object.values(step.outputs)[0];
+        const key = sink ? Object.values(step.inputs)[0] : Object.entries(step.outputs).find(([alias]) => alias !== REJECTS_ALIAS)?.[1] ?? Object.values(step.outputs)[0];
         const why = (await load(key, sink)) ?? (await firstProblem(checkInputs(step), (k) => load(k)));
         if (why) {
           unchecked++;
@@ -109,17 +110,11 @@ async function firstProblem(keys: string[], load: (k: string) => Promise<string 
 }
 
 /** The local files holding what a sink wrote: its target, every part of an append folder, or local copies of objects. */
-async function storedFiles(pipeline: Pipeline, sink: StepConfig, cacheDir: string): Promise<string[]> {
+async function storedFiles(pipeline: Pipeline, sink: StepConfig, cacheDir: string, session: Session): Promise<string[]> {
   const append = sink.params.mode === 'append';
   const target = append ? `${sink.value.replace(/\/+$/, '')}/*` : sink.value;
   const loc = await locate(pipeline, sink, target).catch(() => undefined);
   if (loc) return (await localCopies(loc, cacheDir).catch(() => [])).map((c) => c.file);
-  const engine = await DuckDBEngine.create({ baseDir: pipeline.baseDir, threads: 1 });
-  const s = await engine.session();
-  try {
-    return (await s.query(`SELECT file FROM glob(${str(resolvePath(pipeline, append ? `${target}.*` : target))}) ORDER BY file`)).map((r) => String(r.file)).filter((f) => !path.basename(f).startsWith('.'));
-  } finally {
-    s.close();
-    engine.close();
-  }
+  // Hidden files are other runs' staging files, never committed output.
+  return (await session.query(`SELECT file FROM glob(${str(resolvePath(pipeline, append ? `${target}.*` : target))}) ORDER BY file`)).map((r) => String(r.file)).filter((f) => !path.basename(f).startsWith('.'));
 }
